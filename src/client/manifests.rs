@@ -1,0 +1,240 @@
+//! Manifest operations: get (raw and platform-resolved), head, digest, put, delete, set tag.
+
+use crate::auth::Scope;
+use crate::digest::Digest;
+use crate::error::{Error, Result};
+use crate::manifest::{self, ImageManifest, Manifest, RawManifest};
+use crate::media_type::{self, MANIFEST_ACCEPT};
+use crate::reference::Reference;
+use crate::transport::{Body, Method, Request, Response};
+
+use super::Client;
+
+/// An image manifest for the client's platform, with what it was resolved from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedManifest {
+    /// Digest of this image manifest (the platform's image when resolved from an index).
+    pub digest: Digest,
+    /// Its media type.
+    pub media_type: String,
+    /// Its bytes as served.
+    pub bytes: Vec<u8>,
+    /// The parsed manifest.
+    pub manifest: ImageManifest,
+    /// Digest of the index it was picked from, when the reference named an index.
+    pub index_digest: Option<Digest>,
+}
+
+/// What a HEAD of a manifest tells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestHead {
+    /// `Docker-Content-Digest`, when sent.
+    pub digest: Option<Digest>,
+    /// `Content-Type`, when sent.
+    pub media_type: Option<String>,
+    /// `Content-Length`, when sent.
+    pub size: Option<u64>,
+}
+
+impl Client {
+    fn manifest_url(&self, r: &Reference, reference: &str) -> String {
+        format!("{}/manifests/{reference}", self.repo_base(r))
+    }
+
+    /// Fetches the manifest `image` names, exactly as the registry serves it (an index stays an
+    /// index). Its digest is computed from the bytes and checked against the digest in `image`
+    /// and against `Docker-Content-Digest`.
+    pub fn get_raw_manifest(&self, image: &Reference) -> Result<RawManifest> {
+        let url = self.manifest_url(image, image.manifest_reference());
+        let req = Request::new(
+            Method::Get,
+            url,
+            image.registry(),
+            Scope::pull(image.repository()),
+        )
+        .header("accept", MANIFEST_ACCEPT);
+        let resp = self.transport().send(req)?;
+        let url = resp.url.clone();
+        let header_digest = header_digest(&resp)?;
+        let content_type = resp.header("content-type").map(str::to_string);
+        let bytes = resp.read_limited(self.config().max_manifest_size)?;
+        let digest = match (image.digest(), &header_digest) {
+            (Some(asked), _) => {
+                asked.verify(&bytes, &url)?;
+                asked.clone()
+            }
+            (None, Some(announced)) => {
+                announced.verify(&bytes, &url)?;
+                announced.clone()
+            }
+            (None, None) => Digest::sha256_of(&bytes),
+        };
+        if let (Some(asked), Some(announced)) = (image.digest(), &header_digest) {
+            if asked.algorithm() == announced.algorithm() && asked != announced {
+                return Err(Error::DigestMismatch {
+                    url,
+                    expected: asked.to_string(),
+                    actual: announced.to_string(),
+                });
+            }
+        }
+        let media_type = manifest::detect_media_type(&bytes, content_type.as_deref())
+            .or(content_type.map(|c| media_type::essence(&c).to_string()))
+            .unwrap_or_default();
+        Ok(RawManifest {
+            digest,
+            media_type,
+            bytes,
+        })
+    }
+
+    /// Fetches the image manifest for `image`; when it names an index, the entry for the
+    /// client's platform is fetched and returned (the seed's `GetManifest`).
+    pub fn get_manifest(&self, image: &Reference) -> Result<ResolvedManifest> {
+        let raw = self.get_raw_manifest(image)?;
+        match raw.parse()? {
+            Manifest::Image(m) => Ok(ResolvedManifest {
+                digest: raw.digest,
+                media_type: raw.media_type,
+                bytes: raw.bytes,
+                manifest: m,
+                index_digest: None,
+            }),
+            Manifest::Index(index) => {
+                let platform = &self.config().platform;
+                let Some(entry) = index.select(platform) else {
+                    let available: Vec<String> =
+                        index.platforms().iter().map(|p| p.to_string()).collect();
+                    return Err(Error::PlatformNotFound {
+                        reference: image.to_string(),
+                        platform: platform.to_string(),
+                        available: available.join(", "),
+                    });
+                };
+                let child = self.get_raw_manifest(&image.with_digest(entry.digest.clone()))?;
+                let url = self.manifest_url(image, entry.digest.as_str());
+                match child.parse()? {
+                    Manifest::Image(m) => Ok(ResolvedManifest {
+                        digest: child.digest,
+                        media_type: child.media_type,
+                        bytes: child.bytes,
+                        manifest: m,
+                        index_digest: Some(raw.digest),
+                    }),
+                    Manifest::Index(_) => Err(Error::invalid_response(
+                        &url,
+                        "an index entry for a platform is itself an index",
+                    )),
+                }
+            }
+        }
+    }
+
+    /// HEAD of a manifest: digest, media type and size without the body.
+    pub fn head_manifest(&self, image: &Reference) -> Result<ManifestHead> {
+        let url = self.manifest_url(image, image.manifest_reference());
+        let req = Request::new(
+            Method::Head,
+            url,
+            image.registry(),
+            Scope::pull(image.repository()),
+        )
+        .header("accept", MANIFEST_ACCEPT);
+        let resp = self.transport().send(req)?;
+        Ok(ManifestHead {
+            digest: header_digest(&resp)?,
+            media_type: resp
+                .header("content-type")
+                .map(|c| media_type::essence(c).to_string()),
+            size: resp.content_length(),
+        })
+    }
+
+    /// The digest `image` points at (for an index, the index's own digest, as `docker` and
+    /// `skopeo inspect` report it). A HEAD first, which Docker Hub does not count as a pull;
+    /// a GET and a hash when the registry sends no `Docker-Content-Digest`.
+    pub fn get_digest(&self, image: &Reference) -> Result<Digest> {
+        match self.head_manifest(image)?.digest {
+            Some(d) => {
+                if let Some(asked) = image.digest() {
+                    if asked.algorithm() == d.algorithm() && asked != &d {
+                        let url = self.manifest_url(image, image.manifest_reference());
+                        return Err(Error::DigestMismatch {
+                            url,
+                            expected: asked.to_string(),
+                            actual: d.to_string(),
+                        });
+                    }
+                }
+                Ok(d)
+            }
+            None => Ok(self.get_raw_manifest(image)?.digest),
+        }
+    }
+
+    /// Uploads manifest bytes under `image`'s tag (or digest) with their media type, and returns
+    /// their digest. The registry's `Docker-Content-Digest` must agree with it.
+    pub fn put_manifest(
+        &self,
+        image: &Reference,
+        bytes: &[u8],
+        media_type: &str,
+    ) -> Result<Digest> {
+        if media_type.is_empty() {
+            return Err(Error::InvalidInput("a manifest needs a media type".into()));
+        }
+        let digest = match image.digest() {
+            Some(d) => {
+                d.verify(bytes, "the manifest to upload")?;
+                d.clone()
+            }
+            None => Digest::sha256_of(bytes),
+        };
+        let reference = image.tag().unwrap_or(digest.as_str()).to_string();
+        let url = self.manifest_url(image, &reference);
+        let req = Request::new(
+            Method::Put,
+            url,
+            image.registry(),
+            Scope::push(image.repository()),
+        )
+        .header("content-type", media_type)
+        .body(Body::Bytes(bytes));
+        let resp = self.transport().send(req)?;
+        let url = resp.url.clone();
+        if let Some(announced) = header_digest(&resp)? {
+            if announced.algorithm() == digest.algorithm() && announced != digest {
+                return Err(Error::DigestMismatch {
+                    url,
+                    expected: digest.to_string(),
+                    actual: announced.to_string(),
+                });
+            }
+        }
+        let _ = resp.read_limited(64 * 1024);
+        Ok(digest)
+    }
+
+    /// Points `new_tag` at the manifest `image` names: the bytes are uploaded exactly as
+    /// received, with the media type they were served with (the seed's `SetTag`).
+    pub fn set_tag(&self, image: &Reference, new_tag: &str) -> Result<Digest> {
+        let target = image.with_tag(new_tag)?;
+        let raw = self.get_raw_manifest(image)?;
+        if raw.media_type.is_empty() {
+            return Err(Error::InvalidInput(format!(
+                "{image} has no recognisable manifest media type"
+            )));
+        }
+        self.put_manifest(&target, &raw.bytes, &raw.media_type)
+    }
+}
+
+/// `Docker-Content-Digest`, parsed; a malformed one is an invalid response.
+fn header_digest(resp: &Response) -> Result<Option<Digest>> {
+    match resp.header("docker-content-digest") {
+        None | Some("") => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(|e| {
+            Error::invalid_response(&resp.url, format!("bad Docker-Content-Digest: {e}"))
+        }),
+    }
+}

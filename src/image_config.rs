@@ -1,0 +1,296 @@
+//! The image config blob and image instances (one manifest with its tags, size and times).
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize};
+use time::OffsetDateTime;
+
+use crate::digest::Digest;
+
+/// The configuration blob of an image (Docker and OCI): the seed's `ImageConfig` plus the OCI
+/// fields. Unknown fields are ignored; `null` lists and a malformed `created` read as empty.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ImageConfig {
+    /// CPU architecture.
+    #[serde(default, deserialize_with = "null_default")]
+    pub architecture: String,
+    /// Author of the image.
+    #[serde(default, deserialize_with = "null_default")]
+    pub author: String,
+    /// Execution parameters.
+    #[serde(default, deserialize_with = "null_default")]
+    pub config: ContainerConfig,
+    /// ID of the container the image was committed from (Docker).
+    #[serde(default, deserialize_with = "null_default")]
+    pub container: String,
+    /// When the image was created.
+    #[serde(
+        default,
+        deserialize_with = "lenient_time",
+        serialize_with = "ser_time"
+    )]
+    pub created: Option<OffsetDateTime>,
+    /// Docker version that built the image.
+    #[serde(default, deserialize_with = "null_default")]
+    pub docker_version: String,
+    /// Build history, base first.
+    #[serde(default, deserialize_with = "null_default")]
+    pub history: Vec<History>,
+    /// Operating system.
+    #[serde(default, deserialize_with = "null_default")]
+    pub os: String,
+    /// Operating system version (Windows).
+    #[serde(
+        rename = "os.version",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub os_version: Option<String>,
+    /// Required operating system features.
+    #[serde(
+        rename = "os.features",
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub os_features: Vec<String>,
+    /// CPU variant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    /// Layer content addresses.
+    #[serde(default, deserialize_with = "null_default")]
+    pub rootfs: RootFs,
+}
+
+/// Execution parameters of an image (`config` in the image config).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ContainerConfig {
+    /// Attach standard error (Docker).
+    #[serde(rename = "AttachStderr", default, deserialize_with = "null_default")]
+    pub attach_stderr: bool,
+    /// Attach standard output (Docker).
+    #[serde(rename = "AttachStdout", default, deserialize_with = "null_default")]
+    pub attach_stdout: bool,
+    /// Default arguments.
+    #[serde(rename = "Cmd", default, deserialize_with = "null_default")]
+    pub cmd: Vec<String>,
+    /// Entrypoint.
+    #[serde(rename = "Entrypoint", default, deserialize_with = "null_default")]
+    pub entrypoint: Vec<String>,
+    /// Environment, `NAME=value`.
+    #[serde(rename = "Env", default, deserialize_with = "null_default")]
+    pub env: Vec<String>,
+    /// Host name (Docker).
+    #[serde(rename = "Hostname", default, deserialize_with = "null_default")]
+    pub hostname: String,
+    /// Image the container was made from (Docker).
+    #[serde(rename = "Image", default, deserialize_with = "null_default")]
+    pub image: String,
+    /// User to run as.
+    #[serde(rename = "User", default, deserialize_with = "null_default")]
+    pub user: String,
+    /// Working directory.
+    #[serde(rename = "WorkingDir", default, deserialize_with = "null_default")]
+    pub working_dir: String,
+    /// Ports to expose, keys like `80/tcp`.
+    #[serde(
+        rename = "ExposedPorts",
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub exposed_ports: BTreeMap<String, serde_json::Value>,
+    /// Volumes, keys are paths.
+    #[serde(
+        rename = "Volumes",
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub volumes: BTreeMap<String, serde_json::Value>,
+    /// Labels.
+    #[serde(
+        rename = "Labels",
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub labels: BTreeMap<String, String>,
+    /// Signal that stops the container.
+    #[serde(
+        rename = "StopSignal",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub stop_signal: Option<String>,
+    /// Whether the command is already escaped (Windows).
+    #[serde(
+        rename = "ArgsEscaped",
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
+    pub args_escaped: bool,
+}
+
+/// One step of an image's build history.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct History {
+    /// Author of the step.
+    #[serde(default, deserialize_with = "null_default")]
+    pub author: String,
+    /// When the step ran.
+    #[serde(
+        default,
+        deserialize_with = "lenient_time",
+        serialize_with = "ser_time"
+    )]
+    pub created: Option<OffsetDateTime>,
+    /// The command of the step.
+    #[serde(default, deserialize_with = "null_default")]
+    pub created_by: String,
+    /// Comment.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub comment: String,
+    /// True when the step made no layer.
+    #[serde(default, deserialize_with = "null_default")]
+    pub empty_layer: bool,
+}
+
+/// Layer content addresses of an image.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RootFs {
+    /// Digests of the uncompressed layers.
+    #[serde(default, deserialize_with = "null_default")]
+    pub diff_ids: Vec<String>,
+    /// Always `layers`.
+    #[serde(rename = "type", default, deserialize_with = "null_default")]
+    pub kind: String,
+}
+
+fn null_default<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(
+    d: D,
+) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// Reads an RFC 3339 time; anything else (missing, null, malformed) is `None`, because one odd
+/// timestamp must not make a whole config unreadable.
+fn lenient_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTime>, D::Error> {
+    let v = Option::<serde_json::Value>::deserialize(d)?;
+    Ok(v.as_ref().and_then(|v| v.as_str()).and_then(|s| {
+        OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+    }))
+}
+
+fn ser_time<S: serde::Serializer>(t: &Option<OffsetDateTime>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => match t.format(&time::format_description::well_known::Rfc3339) {
+            Ok(text) => s.serialize_str(&text),
+            Err(_) => s.serialize_none(),
+        },
+        None => s.serialize_none(),
+    }
+}
+
+/// One image in a repository: a manifest digest with its tags, size and times (the seed's
+/// `ImageInstance`). Ordered by created, then uploaded, then size, then digest, as the seed's
+/// `ImageInstanceSlice`; unknown times sort first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImageInstance {
+    /// Manifest digest.
+    pub digest: Digest,
+    /// Size in bytes (config plus layers, or as the registry reports it).
+    #[serde(rename = "imageSizeBytes")]
+    pub size_bytes: u64,
+    /// Tags pointing at this digest, sorted.
+    #[serde(rename = "tags")]
+    pub tags: Vec<String>,
+    /// When the image was created, if known.
+    #[serde(serialize_with = "ser_time")]
+    pub created: Option<OffsetDateTime>,
+    /// When the image was uploaded, if the registry says.
+    #[serde(serialize_with = "ser_time")]
+    pub uploaded: Option<OffsetDateTime>,
+}
+
+impl Ord for ImageInstance {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.created
+            .cmp(&other.created)
+            .then(self.uploaded.cmp(&other.uploaded))
+            .then(self.size_bytes.cmp(&other.size_bytes))
+            .then_with(|| self.digest.cmp(&other.digest))
+            .then_with(|| self.tags.cmp(&other.tags))
+    }
+}
+
+impl PartialOrd for ImageInstance {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_docker_config_with_nulls_and_unknown_fields() {
+        let json = r#"{"architecture":"amd64","config":{"Cmd":null,"Env":["A=1"],"Entrypoint":null,
+            "Labels":null,"Hostname":"","Unknown":3},"container":"abc","created":"2023-04-05T06:07:08.123456789Z",
+            "docker_version":"20.10","history":[{"created":"not a time","created_by":"/bin/sh","empty_layer":true}],
+            "os":"linux","rootfs":{"type":"layers","diff_ids":["sha256:aa"]},"newfield":{"x":1}}"#;
+        let c: ImageConfig = serde_json::from_str(json).unwrap();
+        assert_eq!(c.architecture, "amd64");
+        assert!(c.config.cmd.is_empty());
+        assert_eq!(c.config.env, vec!["A=1"]);
+        assert_eq!(c.created.unwrap().year(), 2023);
+        assert_eq!(c.history[0].created, None);
+        assert!(c.history[0].empty_layer);
+        assert_eq!(c.rootfs.kind, "layers");
+    }
+
+    #[test]
+    fn decodes_oci_config_fields() {
+        let json = r#"{"architecture":"arm64","variant":"v8","os":"linux","os.version":"1","config":{
+            "ExposedPorts":{"80/tcp":{}},"WorkingDir":"/app","Labels":{"a":"b"},"StopSignal":"SIGTERM"},
+            "rootfs":{"type":"layers","diff_ids":[]}}"#;
+        let c: ImageConfig = serde_json::from_str(json).unwrap();
+        assert_eq!(c.variant.as_deref(), Some("v8"));
+        assert_eq!(c.os_version.as_deref(), Some("1"));
+        assert!(c.config.exposed_ports.contains_key("80/tcp"));
+        assert_eq!(c.config.labels["a"], "b");
+        assert_eq!(c.config.stop_signal.as_deref(), Some("SIGTERM"));
+        let back = serde_json::to_value(&c).unwrap();
+        assert_eq!(back["config"]["WorkingDir"], "/app");
+    }
+
+    #[test]
+    fn instances_order_like_the_seed() {
+        let t = |s: i64| Some(OffsetDateTime::from_unix_timestamp(s).unwrap());
+        let inst = |created, uploaded, size, hex: u8| ImageInstance {
+            digest: Digest::sha256_of(&[hex]),
+            size_bytes: size,
+            tags: vec![],
+            created,
+            uploaded,
+        };
+        let a = inst(t(1), t(5), 10, 1);
+        let b = inst(t(2), t(1), 1, 2);
+        let c = inst(t(2), t(3), 1, 3);
+        let d = inst(t(2), t(3), 2, 4);
+        let unknown = inst(None, None, 99, 5);
+        let mut v = vec![d.clone(), c.clone(), unknown.clone(), b.clone(), a.clone()];
+        v.sort();
+        assert_eq!(v, vec![unknown, a, b, c, d]);
+        let e = inst(t(2), t(3), 2, 6);
+        let f = inst(t(2), t(3), 2, 7);
+        assert_eq!(e.cmp(&f), e.digest.cmp(&f.digest));
+    }
+}
