@@ -153,8 +153,19 @@ impl Client {
     /// The digest `image` points at (for an index, the index's own digest, as `docker` and
     /// `skopeo inspect` report it). A HEAD first, which Docker Hub does not count as a pull;
     /// a GET and a hash when the registry sends no `Docker-Content-Digest`.
+    ///
+    /// When the HEAD fails with a registry answer, the GET is tried too: a HEAD answer has no
+    /// body, so only the GET's error carries the registry's error codes (and some registries
+    /// mishandle HEAD).
     pub fn get_digest(&self, image: &Reference) -> Result<Digest> {
-        match self.head_manifest(image)?.digest {
+        let head = match self.head_manifest(image) {
+            Ok(head) => head,
+            Err(e) if e.registry_error().is_some() => {
+                return Ok(self.get_raw_manifest(image)?.digest);
+            }
+            Err(e) => return Err(e),
+        };
+        match head.digest {
             Some(d) => {
                 if let Some(asked) = image.digest() {
                     if asked.algorithm() == d.algorithm() && asked != &d {

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian machine with Rust: installs what is missing, then
+# checks formatting, lints, docs and runs every test (unit, mockito, real registry, skopeo
+# interop, C/C++/Python through the C ABI under valgrind).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+cargo fmt --check
+cargo clippy --all-targets -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
+cargo test
