@@ -127,6 +127,9 @@ impl ImageIndex {
 }
 
 /// A parsed manifest of either kind.
+// Parsed manifests are short-lived values, not kept in bulk: boxing the image variant would
+// only make matching on them clumsier.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Manifest {
     /// A single image.
