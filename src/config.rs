@@ -26,14 +26,17 @@ pub(crate) struct Config {
     pub credentials: BTreeMap<String, Credentials>,
     pub root_certs_pem: Vec<Vec<u8>>,
     pub docker_config: DockerConfigSource,
+    pub credential_helpers: crate::auth::HelperOptions,
 }
 
 /// Where the client looks for Docker/podman credential files.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DockerConfigSource {
-    /// `$DOCKER_CONFIG/config.json`, `~/.docker/config.json`, then the podman auth file.
+    /// `$DOCKER_CONFIG/config.json` (else `~/.docker/config.json`), then the podman/skopeo
+    /// auth file (`$REGISTRY_AUTH_FILE`, else `$XDG_RUNTIME_DIR/containers/auth.json` and
+    /// `~/.config/containers/auth.json`), each with its credential helpers.
     Default,
-    /// This `config.json` file only.
+    /// This file only (`config.json` format; a file named `auth.json` is read as podman's).
     Path(std::path::PathBuf),
     /// No files: only credentials given to the builder.
     None,
@@ -54,6 +57,7 @@ impl Default for Config {
             credentials: BTreeMap::new(),
             root_certs_pem: Vec::new(),
             docker_config: DockerConfigSource::Default,
+            credential_helpers: crate::auth::HelperOptions::default(),
         }
     }
 }
@@ -179,6 +183,24 @@ impl ClientBuilder {
     /// Where credential files are read from. Default: [`DockerConfigSource::Default`].
     pub fn docker_config(mut self, source: DockerConfigSource) -> Self {
         self.config.docker_config = source;
+        self
+    }
+
+    /// Looks for credential helpers (`docker-credential-<name>`) in this directory instead of
+    /// `$PATH`; call it again to add more directories, searched in order. Default: `$PATH`.
+    pub fn credential_helper_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.config
+            .credential_helpers
+            .dirs
+            .get_or_insert_with(Vec::new)
+            .push(dir.into());
+        self
+    }
+
+    /// Time a credential helper may run before it is stopped and the request fails.
+    /// Default: 30 s.
+    pub fn credential_helper_timeout(mut self, timeout: Duration) -> Self {
+        self.config.credential_helpers.timeout = timeout;
         self
     }
 

@@ -132,7 +132,7 @@ impl Response {
     pub(crate) fn read_limited(mut self, limit: u64) -> Result<Vec<u8>> {
         if self.content_length().is_some_and(|n| n > limit) {
             return Err(Error::TooLarge {
-                url: self.url,
+                url: url::without_query(&self.url).to_string(),
                 limit,
             });
         }
@@ -197,7 +197,8 @@ impl Transport {
     }
 
     /// Sends `req`, following redirects for GET/HEAD (Authorization only to the registry's own
-    /// origin), answering one authentication challenge, and turning non-2xx into [`Error`].
+    /// origin), answering one authentication challenge (a 401, or a 403 saying the token
+    /// expired) at most once, and turning non-2xx into [`Error`].
     pub(crate) fn send(&self, mut req: Request<'_>) -> Result<Response> {
         let home = url::origin(&req.url);
         let mut target = req.url.clone();
@@ -213,10 +214,18 @@ impl Transport {
                 _ => None,
             };
             let sent_authorization = authorization.is_some();
+            // An Authorization a caller put in the headers (token realm requests) stays home too.
+            let same_origin = url::origin(&target) == home;
+            let headers: Vec<(&'static str, String)> = req
+                .headers
+                .iter()
+                .filter(|(n, _)| same_origin || !n.eq_ignore_ascii_case("authorization"))
+                .cloned()
+                .collect();
             let resp = match self.execute(
                 req.method,
                 &target,
-                &req.headers,
+                &headers,
                 authorization.as_deref(),
                 &mut req.body,
             ) {
@@ -269,9 +278,37 @@ impl Transport {
                         sent_authorization,
                     )?;
                     if !retry {
-                        return Err(error_from_response(resp));
+                        let e = error_from_response(resp);
+                        let e = self.auth.unauthorized_error(
+                            registry,
+                            &challenge,
+                            sent_authorization,
+                            e,
+                        );
+                        return Err(e);
                     }
                     resp.drain();
+                    auth_retried = true;
+                }
+                401 if on_registry => {
+                    let challenge = resp.headers_all("www-authenticate").join(", ");
+                    let registry = req.registry.unwrap_or_default();
+                    let e = error_from_response(resp);
+                    let e =
+                        self.auth
+                            .unauthorized_error(registry, &challenge, sent_authorization, e);
+                    return Err(e);
+                }
+                403 if on_registry
+                    && sent_authorization
+                    && !auth_retried
+                    && req.body.replayable() =>
+                {
+                    // ECR's "authorization token has expired": new credentials, one more try.
+                    let e = error_from_response(resp);
+                    if !self.auth.on_forbidden(req.registry.unwrap_or_default(), &e) {
+                        return Err(e);
+                    }
                     auth_retried = true;
                 }
                 _ => return Err(error_from_response(resp)),
@@ -365,7 +402,7 @@ fn map_ureq_error(method: Method, target: &str, e: ureq::Error) -> Error {
     let kind = match &e {
         U::BodyExceedsLimit(limit) => {
             return Error::TooLarge {
-                url: target.to_string(),
+                url: url::without_query(target).to_string(),
                 limit: *limit,
             };
         }
@@ -404,7 +441,13 @@ fn error_from_response(resp: Response) -> Error {
     let body = if resp.method == Method::Head {
         Vec::new()
     } else {
-        resp.read_limited(ERROR_BODY_LIMIT).unwrap_or_default()
+        // The start of a body of any size: a huge error page still gives its snippet.
+        let mut body = Vec::new();
+        let _ = resp
+            .into_reader()
+            .take(ERROR_BODY_LIMIT)
+            .read_to_end(&mut body);
+        body
     };
     let (errors, snippet) = parse_error_body(&body);
     Error::from_status(RegistryError {

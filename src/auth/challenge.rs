@@ -30,7 +30,15 @@ pub fn parse(header: &str) -> Vec<Challenge> {
     };
     loop {
         p.skip(|b| b == b' ' || b == b'\t' || b == b',');
-        let Some(token) = p.token() else { break };
+        let Some(token) = p.token() else {
+            // A stray `=` (token68 padding such as `Negotiate abc==`) or quote: skip it and
+            // keep reading, so that the challenges after it are not lost.
+            if p.peek().is_none() {
+                break;
+            }
+            p.i += 1;
+            continue;
+        };
         p.skip(|b| b == b' ' || b == b'\t');
         if p.peek() == Some(b'=') {
             // `key=value` belongs to the current challenge.
@@ -122,6 +130,31 @@ mod tests {
         assert_eq!(c[0].param("realm"), Some("Registry Realm"));
         assert_eq!(c[1].param("service"), Some("svc"));
         assert_eq!(c[1].param("error"), Some("insufficient_scope"));
+    }
+
+    #[test]
+    fn more_forms() {
+        // GCR and Docker Hub forms; unquoted values; a token68 credential with padding.
+        let c = parse(r#"Bearer realm="https://gcr.io/v2/token",service="gcr.io""#);
+        assert_eq!(c[0].param("service"), Some("gcr.io"));
+        let c = parse(
+            r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/ubuntu:pull repository:library/debian:pull""#,
+        );
+        assert_eq!(
+            c[0].param("scope"),
+            Some("repository:library/ubuntu:pull repository:library/debian:pull")
+        );
+        let c = parse("Basic realm=Registry, Bearer realm=http://x/t,service=s");
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[0].param("realm"), Some("Registry"));
+        assert_eq!(c[1].param("realm"), Some("http://x/t"));
+        assert_eq!(c[1].param("service"), Some("s"));
+        let c = parse(r#"Bearer realm="", error="invalid_token""#);
+        assert_eq!(c[0].param("realm"), Some(""));
+        assert_eq!(c[0].param("ERROR"), Some("invalid_token"));
+        let c = parse("Negotiate abc==, Basic realm=\"r\"");
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[1].scheme, "basic");
     }
 
     #[test]

@@ -1,11 +1,19 @@
-//! Authentication: credentials, challenges, and the bearer-token cache.
+//! Authentication: credentials, where they come from, challenges, and the bearer-token cache.
 //!
-//! The transport asks [`Authenticator::authorization`] for a header before each request to a
-//! registry and calls [`Authenticator::on_unauthorized`] once on a 401. Nothing here asks the
-//! registry anything on its own: the first 401 teaches the challenge, which is then remembered
-//! per registry (GCR stops repeating it), so an open registry costs no extra request.
+//! The transport asks `Authenticator::authorization` for a header before each request to a
+//! registry and calls `Authenticator::on_unauthorized` once on a 401 (and
+//! `Authenticator::on_forbidden` once on a 403). Nothing here asks the registry anything on
+//! its own: the first 401 teaches the challenge, which is then remembered per registry (GCR
+//! stops repeating it), so an open registry costs no extra request and no credential lookup.
+//!
+//! One idea per file: [`challenge`] parses `WWW-Authenticate`, `token` runs the Docker token
+//! flow, `docker_config` reads `config.json`/`auth.json`, `helper` runs credential helpers, and
+//! `sources` puts them in order.
 
 pub mod challenge;
+mod docker_config;
+mod helper;
+mod sources;
 mod token;
 
 use std::collections::{BTreeSet, HashMap};
@@ -14,11 +22,13 @@ use std::sync::Mutex;
 
 use base64::Engine as _;
 
-use crate::config::Config;
-use crate::error::Result;
+use crate::config::{self, Config};
+use crate::error::{Error, Result};
 use crate::transport::Transport;
 
 pub use challenge::Challenge;
+pub(crate) use helper::HelperOptions;
+use sources::Sources;
 use token::Token;
 
 /// A secret string whose `Debug` and `Display` never show it.
@@ -92,6 +102,13 @@ impl Credentials {
             _ => None,
         }
     }
+
+    fn bearer_header(&self) -> Option<String> {
+        match self {
+            Self::Bearer(token) => Some(format!("Bearer {}", token.expose())),
+            _ => None,
+        }
+    }
 }
 
 /// What a request needs permission for, as token-server scopes.
@@ -155,29 +172,81 @@ impl Scope {
 struct State {
     challenges: HashMap<String, Challenge>,
     tokens: HashMap<(String, Scope), Token>,
+    /// Credentials looked up in files and helpers (`None`: there are none), so that a helper
+    /// runs once per registry rather than once per request.
+    found: HashMap<String, Option<Credentials>>,
 }
 
 /// Produces `Authorization` values and learns from 401 answers. Shared by all clones of a client.
 pub(crate) struct Authenticator {
-    explicit: std::collections::BTreeMap<String, Credentials>,
+    sources: Sources,
     state: Mutex<State>,
 }
 
 impl Authenticator {
     pub(crate) fn new(config: &Config) -> Self {
         Self {
-            explicit: config.credentials.clone(),
+            sources: Sources::new(
+                config.credentials.clone(),
+                config.docker_config.clone(),
+                config.credential_helpers.clone(),
+            ),
             state: Mutex::new(State::default()),
         }
-    }
-
-    fn credentials(&self, registry: &str) -> Option<&Credentials> {
-        self.explicit.get(registry)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // A panic elsewhere while holding the lock leaves plain data behind: keep using it.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Credentials for `registry`: the builder's, else the cached or freshly looked-up ones.
+    /// Refuses when they would travel over plain HTTP to a host the user did not list.
+    fn credentials(&self, t: &Transport, registry: &str) -> Result<Option<Credentials>> {
+        let found = match self.sources.explicit(registry) {
+            Some(c) => Some(c.clone()),
+            None => {
+                let cached = self.lock().found.get(registry).cloned();
+                match cached {
+                    Some(c) => c,
+                    None => {
+                        // Not under the lock: a helper may take a while.
+                        let c = self
+                            .sources
+                            .lookup(registry)
+                            .map_err(|message| Error::Auth {
+                                registry: registry.to_string(),
+                                message,
+                            })?;
+                        self.lock().found.insert(registry.to_string(), c.clone());
+                        c
+                    }
+                }
+            }
+        };
+        if found.is_some() {
+            let origin = format!(
+                "{}://{}",
+                t.config.scheme(registry),
+                crate::reference::api_host(registry)
+            );
+            if !may_send_credentials(&t.config, &origin) {
+                return Err(Error::Auth {
+                    registry: registry.to_string(),
+                    message: format!(
+                        "will not send credentials over plain HTTP to {origin}; list it as an \
+                         insecure registry to allow it"
+                    ),
+                });
+            }
+        }
+        Ok(found)
+    }
+
+    /// Drops what was looked up for `registry`, so that the next request asks the files and
+    /// helpers again (their credentials may have been renewed).
+    fn forget_credentials(&self, registry: &str) {
+        self.lock().found.remove(registry);
     }
 
     /// The `Authorization` value for a request, fetching a token when the registry is known to
@@ -188,8 +257,11 @@ impl Authenticator {
         registry: &str,
         scope: &Scope,
     ) -> Result<Option<String>> {
-        if let Some(Credentials::Bearer(token)) = self.credentials(registry) {
-            return Ok(Some(format!("Bearer {}", token.expose())));
+        if let Some(Credentials::Bearer(_)) = self.sources.explicit(registry) {
+            // A ready token is sent from the first request on: there is nothing to learn.
+            return Ok(self
+                .credentials(t, registry)?
+                .and_then(|c| c.bearer_header()));
         }
         let challenge = {
             let state = self.lock();
@@ -200,24 +272,30 @@ impl Authenticator {
             }
             state.challenges.get(registry).cloned()
         };
-        match challenge {
-            None => Ok(None),
-            Some(c) if c.scheme == "basic" => Ok(self
-                .credentials(registry)
-                .and_then(Credentials::basic_header)),
-            Some(c) if c.scheme == "bearer" => {
-                let tok = token::fetch(t, registry, &c, scope, self.credentials(registry))?;
+        let Some(c) = challenge else { return Ok(None) };
+        match c.scheme.as_str() {
+            "basic" => Ok(self
+                .credentials(t, registry)?
+                .and_then(|c| c.basic_header().or_else(|| c.bearer_header()))),
+            "bearer" => {
+                let credentials = self.credentials(t, registry)?;
+                if let Some(header) = credentials.as_ref().and_then(Credentials::bearer_header) {
+                    return Ok(Some(header));
+                }
+                let tok = token::fetch(t, registry, &c, scope, credentials.as_ref())
+                    .inspect_err(|_| self.forget_credentials(registry))?;
                 let header = tok.header();
                 self.lock()
                     .tokens
                     .insert((registry.to_string(), scope.clone()), tok);
                 Ok(Some(header))
             }
-            Some(_) => Ok(None),
+            _ => Ok(None),
         }
     }
 
-    /// Learns from a 401; true when a retry with new authorization may succeed.
+    /// Learns from a 401; true when a retry with new authorization may succeed. The transport
+    /// calls it at most once per request, so a registry that keeps refusing cannot loop.
     pub(crate) fn on_unauthorized(
         &self,
         t: &Transport,
@@ -238,21 +316,37 @@ impl Authenticator {
         self.lock()
             .challenges
             .insert(registry.to_string(), c.clone());
+        // Whatever files or helpers said may be stale (or a `docker login` happened since):
+        // ask them again. This runs once per refused request, never per request.
+        let previous = match self.sources.explicit(registry) {
+            Some(c) => Some(c.clone()),
+            None => self.lock().found.remove(registry).flatten(),
+        };
         match c.scheme.as_str() {
-            "basic" => Ok(!sent_authorization
-                && self
-                    .credentials(registry)
-                    .is_some_and(|c| c.basic_header().is_some())),
+            "basic" => {
+                let now = self.credentials(t, registry)?;
+                let usable = now
+                    .as_ref()
+                    .is_some_and(|c| c.basic_header().is_some() || c.bearer_header().is_some());
+                // Refused credentials are worth one more try only when they have changed.
+                Ok(usable && (!sent_authorization || now != previous))
+            }
             "bearer" => {
-                if matches!(self.credentials(registry), Some(Credentials::Bearer(_))) {
-                    return Ok(false);
+                let credentials = self.credentials(t, registry)?;
+                if credentials
+                    .as_ref()
+                    .is_some_and(|c| c.bearer_header().is_some())
+                {
+                    // A ready token: nothing to fetch; worth one try if it was not sent yet.
+                    return Ok(!sent_authorization);
                 }
                 // The challenge may name a wider scope than we asked for: ask for both.
                 let wanted = match c.param("scope") {
                     Some(extra) => scope.with(extra),
                     None => scope.clone(),
                 };
-                let tok = token::fetch(t, registry, &c, &wanted, self.credentials(registry))?;
+                let tok = token::fetch(t, registry, &c, &wanted, credentials.as_ref())
+                    .inspect_err(|_| self.forget_credentials(registry))?;
                 self.lock()
                     .tokens
                     .insert((registry.to_string(), scope.clone()), tok);
@@ -260,6 +354,61 @@ impl Authenticator {
             }
             _ => Ok(false),
         }
+    }
+
+    /// Learns from a 403; true when it says the credentials expired (ECR: "Your authorization
+    /// token has expired"), after forgetting them and every token of the registry, so that one
+    /// retry fetches new ones.
+    pub(crate) fn on_forbidden(&self, registry: &str, error: &Error) -> bool {
+        if !error.registry_error().is_some_and(says_expired) {
+            return false;
+        }
+        let mut state = self.lock();
+        state.found.remove(registry);
+        state.tokens.retain(|(r, _), _| r != registry);
+        true
+    }
+
+    /// The error for a final 401: [`Error::Denied`] when the registry says the scope is
+    /// insufficient although we authenticated with credentials (they do not allow this), else
+    /// the [`Error::Unauthorized`] as it is (anonymous, or the credentials were refused).
+    pub(crate) fn unauthorized_error(
+        &self,
+        registry: &str,
+        www_authenticate: &str,
+        sent_authorization: bool,
+        error: Error,
+    ) -> Error {
+        let insufficient = challenge::parse(www_authenticate)
+            .iter()
+            .any(|c| c.param("error") == Some("insufficient_scope"));
+        let authenticated = sent_authorization
+            && (self.sources.explicit(registry).is_some()
+                || self.lock().found.get(registry).is_some_and(Option::is_some));
+        match error {
+            Error::Unauthorized(e) if insufficient && authenticated => Error::Denied(e),
+            other => other,
+        }
+    }
+}
+
+/// True when a 403 answer says the credentials or token expired.
+fn says_expired(e: &crate::error::RegistryError) -> bool {
+    let hit = |s: &str| {
+        let s = s.to_ascii_lowercase();
+        s.contains("token has expired")
+            || s.contains("token expired")
+            || s.contains("expired token")
+    };
+    e.errors.iter().any(|x| hit(&x.message) || hit(&x.code)) || e.body.as_deref().is_some_and(hit)
+}
+
+/// Whether credentials may be sent to `origin` (`scheme://host[:port]`): always over HTTPS;
+/// over plain HTTP only to loopback hosts and registries the user listed as insecure.
+pub(crate) fn may_send_credentials(config: &Config, origin: &str) -> bool {
+    match origin.strip_prefix("http://") {
+        None => true,
+        Some(authority) => config::is_loopback(authority) || config.insecure.contains(authority),
     }
 }
 
@@ -279,6 +428,58 @@ mod tests {
             assert!(!s.contains("hunter2"), "{s}");
         }
         assert!(format!("{:?}", Credentials::basic("alice", "x")).contains("alice"));
+    }
+
+    #[test]
+    fn credentials_stay_off_plain_http_unless_listed() {
+        let mut c = Config::default();
+        c.insecure.insert("registry.lan:5000".into());
+        for ok in [
+            "https://auth.example.com",
+            "http://127.0.0.1:5000",
+            "http://localhost",
+            "http://[::1]:80",
+            "http://registry.lan:5000",
+        ] {
+            assert!(may_send_credentials(&c, ok), "{ok}");
+        }
+        for refused in [
+            "http://auth.example.com",
+            "http://registry.lan",
+            "http://10.0.0.1:5000",
+        ] {
+            assert!(!may_send_credentials(&c, refused), "{refused}");
+        }
+    }
+
+    #[test]
+    fn ecr_expiry_is_recognised() {
+        let e = |message: &str, body: Option<&str>| crate::error::RegistryError {
+            method: "GET".into(),
+            url: "https://x/v2/".into(),
+            status: 403,
+            errors: if message.is_empty() {
+                vec![]
+            } else {
+                vec![crate::error::ErrorEntry {
+                    code: "DENIED".into(),
+                    message: message.into(),
+                    detail: None,
+                }]
+            },
+            body: body.map(str::to_string),
+            retry_after: None,
+        };
+        assert!(says_expired(&e(
+            "Your authorization token has expired. Reauthenticate and try again.",
+            None
+        )));
+        assert!(says_expired(&e("", Some("Token Expired"))));
+        assert!(!says_expired(&e(
+            "requested access to the resource is denied",
+            None
+        )));
+        assert!(!says_expired(&e("", None)));
     }
 
     #[test]
