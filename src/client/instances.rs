@@ -12,6 +12,7 @@ use crate::reference::Reference;
 
 use super::Client;
 use super::listing::GcrManifest;
+use super::manifests::parse_served;
 
 impl Client {
     /// Every image of a repository keyed by manifest digest, with its tags, size and times (the
@@ -35,7 +36,7 @@ impl Client {
             tags.extend(page.tags.unwrap_or_default());
         }
         match gcr {
-            Some(map) => from_gcr(repository, map),
+            Some(map) => from_gcr(&format!("{}/tags/list", self.repo_base(repository)), map),
             None => self.instances_from_tags(repository, tags),
         }
     }
@@ -72,13 +73,14 @@ impl Client {
     /// Config plus layer sizes, and the config's creation time, of the image `image` names.
     fn size_and_created(&self, image: &Reference) -> Result<(u64, Option<OffsetDateTime>)> {
         let raw = self.get_raw_manifest(image)?;
-        let manifest = match raw.parse()? {
+        let url = self.manifest_url(image, image.manifest_reference());
+        let manifest = match parse_served(&raw, &url)? {
             Manifest::Image(m) => m,
             Manifest::Index(index) => match index.select(&self.config().platform) {
-                Some(entry) => match self
-                    .get_raw_manifest(&image.with_digest(entry.digest.clone()))?
-                    .parse()?
-                {
+                Some(entry) => match parse_served(
+                    &self.get_raw_manifest(&image.with_digest(entry.digest.clone()))?,
+                    &self.manifest_url(image, entry.digest.as_str()),
+                )? {
                     Manifest::Image(m) => m,
                     Manifest::Index(_) => {
                         return Ok((index.manifests.iter().map(|d| d.size).sum(), None));
@@ -92,17 +94,15 @@ impl Client {
     }
 }
 
+/// Instances from GCR's `manifest` map, listed at `url`.
 fn from_gcr(
-    repository: &Reference,
+    url: &str,
     map: BTreeMap<String, GcrManifest>,
 ) -> Result<BTreeMap<Digest, ImageInstance>> {
     let mut out = BTreeMap::new();
     for (key, m) in map {
         let bad = |what: &str| {
-            Error::invalid_response(
-                &repository.to_string(),
-                format!("GCR manifest entry {key:?}: {what}"),
-            )
+            Error::invalid_response(url, format!("GCR manifest entry {key:?}: {what}"))
         };
         let digest: Digest = key.parse().map_err(|_| bad("key is not a digest"))?;
         let size_bytes = number(m.image_size_bytes.as_ref())
