@@ -116,6 +116,20 @@ pub enum Error {
     /// A progress callback or caller asked to stop.
     #[error("cancelled by the caller")]
     Cancelled,
+    /// The registry does not support this operation (e.g. deleting a tag on its own); the
+    /// registry's answer, when there was one, is kept.
+    #[error("{operation} is not supported by {registry}: {reason}")]
+    Unsupported {
+        /// What was asked (e.g. `deleting the tag 127.0.0.1:5000/app:v1`).
+        operation: String,
+        /// The registry host.
+        registry: String,
+        /// Why, and what to do instead.
+        reason: String,
+        /// The registry's answer.
+        #[source]
+        source: Option<Box<Error>>,
+    },
 }
 
 /// Class of a [`Error::Transport`] failure.

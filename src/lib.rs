@@ -37,6 +37,9 @@ mod url;
 
 pub use auth::Credentials;
 pub use client::{Client, ManifestHead, ResolvedManifest};
+pub use client::{
+    CopyOptions, DEFAULT_STREAM_CHUNK, DownloadOptions, Progress, ReadSeek, UploadOptions,
+};
 pub use config::{ClientBuilder, DockerConfigSource, MAX_PAGE_SIZE};
 pub use digest::Digest;
 pub use error::{Error, ErrorEntry, RegistryError, Result, TransportErrorKind};
@@ -45,3 +48,8 @@ pub use manifest::{Descriptor, ImageIndex, ImageManifest, Manifest, RawManifest}
 pub use platform::Platform;
 pub use reference::{Reference, split_image};
 pub use registry_api::RegistryApi;
+
+/// Compiles the README's Rust examples, so they stay true to the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

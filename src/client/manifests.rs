@@ -5,6 +5,7 @@ use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::manifest::{self, ImageManifest, Manifest, RawManifest};
 use crate::media_type::{self, MANIFEST_ACCEPT};
+use crate::platform::Platform;
 use crate::reference::Reference;
 use crate::transport::{Body, Method, Request, Response};
 
@@ -37,7 +38,7 @@ pub struct ManifestHead {
 }
 
 impl Client {
-    fn manifest_url(&self, r: &Reference, reference: &str) -> String {
+    pub(crate) fn manifest_url(&self, r: &Reference, reference: &str) -> String {
         format!("{}/manifests/{reference}", self.repo_base(r))
     }
 
@@ -92,7 +93,8 @@ impl Client {
     /// client's platform is fetched and returned (the seed's `GetManifest`).
     pub fn get_manifest(&self, image: &Reference) -> Result<ResolvedManifest> {
         let raw = self.get_raw_manifest(image)?;
-        match raw.parse()? {
+        let url = self.manifest_url(image, image.manifest_reference());
+        match parse_served(&raw, &url)? {
             Manifest::Image(m) => Ok(ResolvedManifest {
                 digest: raw.digest,
                 media_type: raw.media_type,
@@ -113,7 +115,7 @@ impl Client {
                 };
                 let child = self.get_raw_manifest(&image.with_digest(entry.digest.clone()))?;
                 let url = self.manifest_url(image, entry.digest.as_str());
-                match child.parse()? {
+                match parse_served(&child, &url)? {
                     Manifest::Image(m) => Ok(ResolvedManifest {
                         digest: child.digest,
                         media_type: child.media_type,
@@ -154,12 +156,16 @@ impl Client {
     /// `skopeo inspect` report it). A HEAD first, which Docker Hub does not count as a pull;
     /// a GET and a hash when the registry sends no `Docker-Content-Digest`.
     ///
-    /// When the HEAD fails with a registry answer, the GET is tried too: a HEAD answer has no
-    /// body, so only the GET's error carries the registry's error codes (and some registries
-    /// mishandle HEAD).
+    /// When the HEAD fails with 404 or an unexpected status, the GET is tried too: a HEAD answer
+    /// has no body, so only the GET's error carries the registry's error codes (and some
+    /// registries mishandle HEAD). Not after 401, 403 or 429: the GET would fail the same way,
+    /// after another token request, or count as a pull while the registry asks us to wait.
     pub fn get_digest(&self, image: &Reference) -> Result<Digest> {
         let head = match self.head_manifest(image) {
             Ok(head) => head,
+            Err(e @ (Error::Unauthorized(_) | Error::Denied(_) | Error::TooManyRequests(_))) => {
+                return Err(e);
+            }
             Err(e) if e.registry_error().is_some() => {
                 return Ok(self.get_raw_manifest(image)?.digest);
             }
@@ -191,6 +197,18 @@ impl Client {
         bytes: &[u8],
         media_type: &str,
     ) -> Result<Digest> {
+        self.put_manifest_subject(image, bytes, media_type)
+            .map(|(d, _)| d)
+    }
+
+    /// [`Client::put_manifest`], also returning the `OCI-Subject` header of the answer (a
+    /// registry with the referrers API sends it for a manifest with a `subject`).
+    pub(crate) fn put_manifest_subject(
+        &self,
+        image: &Reference,
+        bytes: &[u8],
+        media_type: &str,
+    ) -> Result<(Digest, Option<String>)> {
         if media_type.is_empty() {
             return Err(Error::InvalidInput("a manifest needs a media type".into()));
         }
@@ -222,8 +240,9 @@ impl Client {
                 });
             }
         }
+        let subject = resp.header("oci-subject").map(str::to_string);
         let _ = resp.read_limited(64 * 1024);
-        Ok(digest)
+        Ok((digest, subject))
     }
 
     /// Points `new_tag` at the manifest `image` names: the bytes are uploaded exactly as
@@ -238,6 +257,110 @@ impl Client {
         }
         self.put_manifest(&target, &raw.bytes, &raw.media_type)
     }
+}
+
+impl Client {
+    /// Deletes the manifest `image` names by digest (202), and with it every tag pointing at it.
+    /// `image` must carry a digest: to remove one tag only, use [`Client::delete_tag`].
+    pub fn delete_manifest(&self, image: &Reference) -> Result<()> {
+        let Some(digest) = image.digest() else {
+            return Err(Error::InvalidInput(format!(
+                "deleting a manifest needs a digest ({image} has none); \
+                 to remove a tag only, delete the tag"
+            )));
+        };
+        let req = Request::new(
+            Method::Delete,
+            self.manifest_url(image, digest.as_str()),
+            image.registry(),
+            Scope::delete(image.repository()),
+        );
+        let resp = self.transport().send(req)?;
+        let _ = resp.read_limited(64 * 1024);
+        Ok(())
+    }
+
+    /// Deletes the tag `image` names, leaving the manifest and its other tags in place
+    /// (`DELETE /manifests/<tag>`, OCI 1.1).
+    ///
+    /// Registries that cannot delete a tag on its own (distribution 2.x answers 400
+    /// `DIGEST_INVALID`, others `UNSUPPORTED` or 405) give [`Error::Unsupported`]: the manifest is
+    /// never deleted by digest instead, since that would remove every other tag on it too.
+    pub fn delete_tag(&self, image: &Reference) -> Result<()> {
+        let Some(tag) = image.tag() else {
+            return Err(Error::InvalidInput(format!("{image} has no tag to delete")));
+        };
+        if image.digest().is_some() {
+            return Err(Error::InvalidInput(format!(
+                "{image} names a digest too: give the tag alone to delete the tag"
+            )));
+        }
+        let req = Request::new(
+            Method::Delete,
+            self.manifest_url(image, tag),
+            image.registry(),
+            Scope::delete(image.repository()),
+        );
+        match self.transport().send(req) {
+            Ok(resp) => {
+                let _ = resp.read_limited(64 * 1024);
+                Ok(())
+            }
+            Err(e) if tag_delete_unsupported(&e) => Err(Error::Unsupported {
+                operation: format!("deleting the tag {image}"),
+                registry: image.registry().to_string(),
+                reason: "the registry deletes manifests by digest only, which would remove \
+                         every tag on that manifest; retag or delete by digest deliberately"
+                    .into(),
+                source: Some(Box::new(e)),
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The platforms of an image: of each entry of an index (attestation entries left out), or
+    /// the one of a single image (from its config).
+    pub fn list_platforms(&self, image: &Reference) -> Result<Vec<Platform>> {
+        let raw = self.get_raw_manifest(image)?;
+        match raw.parse()? {
+            Manifest::Index(index) => Ok(index
+                .manifests
+                .iter()
+                .filter(|d| {
+                    !d.annotations.as_ref().is_some_and(|a| {
+                        a.get("vnd.docker.reference.type").map(String::as_str)
+                            == Some("attestation-manifest")
+                    })
+                })
+                .filter_map(|d| d.platform.clone())
+                .collect()),
+            Manifest::Image(m) => {
+                let config = self.get_config(image, &m.config.digest)?;
+                let mut p = Platform::new(&config.os, &config.architecture);
+                p.variant = config.variant.clone();
+                p.os_version = config.os_version.clone();
+                Ok(vec![p])
+            }
+        }
+    }
+}
+
+/// Answers meaning "this registry cannot delete a tag on its own".
+fn tag_delete_unsupported(e: &Error) -> bool {
+    let Some(r) = e.registry_error() else {
+        return false;
+    };
+    r.status == 405
+        || (r.status == 400 && (r.has_code("DIGEST_INVALID") || r.has_code("UNSUPPORTED")))
+}
+
+/// Parses a manifest the registry served from `url`: bytes that do not parse are the
+/// registry's fault (an invalid response), not the caller's.
+pub(crate) fn parse_served(raw: &RawManifest, url: &str) -> Result<Manifest> {
+    raw.parse().map_err(|e| match e {
+        Error::InvalidInput(message) => Error::invalid_response(url, message),
+        other => other,
+    })
 }
 
 /// `Docker-Content-Digest`, parsed; a malformed one is an invalid response.

@@ -1,9 +1,12 @@
 //! The [`Client`] and its operations, one file per resource.
 
 mod blobs;
+mod copy;
 mod instances;
 mod listing;
 mod manifests;
+mod referrers;
+mod uploads;
 
 use std::sync::Arc;
 
@@ -12,7 +15,10 @@ use crate::error::Result;
 use crate::reference::{self, Reference};
 use crate::transport::Transport;
 
+pub use blobs::DownloadOptions;
+pub use copy::CopyOptions;
 pub use manifests::{ManifestHead, ResolvedManifest};
+pub use uploads::{DEFAULT_STREAM_CHUNK, Progress, ReadSeek, UploadOptions};
 
 /// A blocking registry client.
 ///

@@ -17,6 +17,8 @@ pub mod raw;
 pub mod registry;
 pub mod skopeo;
 pub mod tempdir;
+pub mod token_server;
+pub mod write_support;
 
 pub use fixtures::{
     Blob, Fixture, ImageRecord, IndexRecord, MANY_REPOS, MANY_TAGS, ManyRepos, ManyTags, Platform,
