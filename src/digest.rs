@@ -80,12 +80,6 @@ impl Digest {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// A URL without its query: signed storage URLs (after a blob redirect) carry their signature
-/// there, and errors must not show it.
-fn strip_query(url: &str) -> &str {
-    url.split('?').next().unwrap_or(url)
-}
-
 fn invalid(input: &str, reason: &str) -> Error {
     Error::InvalidDigest {
         input: clip(input),
@@ -216,7 +210,7 @@ impl Hasher {
             Ok(())
         } else {
             Err(Error::DigestMismatch {
-                url: strip_query(url).to_string(),
+                url: crate::url::without_query(url).to_string(),
                 expected: expected.to_string(),
                 actual: actual.to_string(),
             })

@@ -255,9 +255,11 @@ impl Error {
         }
     }
 
+    /// The URL is kept without its query: after a redirect it may be a signed storage URL
+    /// whose signature is a secret.
     pub(crate) fn invalid_response(url: &str, message: impl Into<String>) -> Self {
         Self::InvalidResponse {
-            url: url.to_string(),
+            url: crate::url::without_query(url).to_string(),
             message: message.into(),
         }
     }

@@ -200,7 +200,16 @@ impl Transport {
     /// origin), answering one authentication challenge (a 401, or a 403 saying the token
     /// expired) at most once, and turning non-2xx into [`Error`].
     pub(crate) fn send(&self, mut req: Request<'_>) -> Result<Response> {
-        let home = url::origin(&req.url);
+        // Credentials belong to the registry's own origin, not to whatever host a URL from the
+        // registry (an upload `Location`, a redirect) names.
+        let home = match req.registry {
+            Some(registry) => url::origin(&format!(
+                "{}://{}",
+                self.config.scheme(registry),
+                crate::reference::api_host(registry)
+            )),
+            None => url::origin(&req.url),
+        };
         let mut target = req.url.clone();
         let mut redirects = 0;
         let mut auth_retried = false;

@@ -14,7 +14,11 @@ pub(crate) fn origin(url: &str) -> Option<String> {
     if authority.is_empty() || authority.contains('@') {
         return None;
     }
-    Some(format!("{scheme}://{}", authority.to_ascii_lowercase()))
+    let authority = authority.to_ascii_lowercase();
+    // `https://h:443` and `https://h` are one origin.
+    let default_port = if scheme == "https" { ":443" } else { ":80" };
+    let authority = authority.strip_suffix(default_port).unwrap_or(&authority);
+    Some(format!("{scheme}://{authority}"))
 }
 
 /// Resolves `target` (absolute, scheme-relative, absolute-path or relative) against `base`.
@@ -29,7 +33,9 @@ pub(crate) fn resolve(base: &str, target: &str) -> Result<String> {
     if target.is_empty() || target.chars().any(|c| c.is_control() || c == ' ') {
         return Err(bad());
     }
-    if target.contains("://") {
+    // A scheme only counts before the first '/' or '?': `x?next=http://...` is relative.
+    let head = target.split(['/', '?', '#']).next().unwrap_or("");
+    if head.ends_with(':') && target[head.len()..].starts_with("//") {
         return origin(target).map(|_| target.to_string()).ok_or_else(bad);
     }
     let base_origin = origin(base).ok_or_else(bad)?;
@@ -41,14 +47,26 @@ pub(crate) fn resolve(base: &str, target: &str) -> Result<String> {
     if target.starts_with('/') {
         return Ok(format!("{base_origin}{target}"));
     }
+    let path = path_of(base);
+    if target.starts_with('?') {
+        return Ok(format!("{base_origin}{path}{target}"));
+    }
     // Relative to the directory of the base path.
-    let path = &base[base_origin.len()..];
-    let path = path.split(['?', '#']).next().unwrap_or("");
     let dir = match path.rfind('/') {
         Some(i) => &path[..=i],
         None => "/",
     };
     Ok(format!("{base_origin}{dir}{target}"))
+}
+
+/// The path of an absolute URL, without query or fragment (`""` when it has none).
+fn path_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let rest = match rest.find(['/', '?', '#']) {
+        Some(i) => &rest[i..],
+        None => "",
+    };
+    rest.split(['?', '#']).next().unwrap_or("")
 }
 
 /// Percent-encodes a query parameter value (RFC 3986 unreserved characters stay).
@@ -89,6 +107,9 @@ mod tests {
             origin("HTTPS://Example.COM").as_deref(),
             Some("https://example.com")
         );
+        assert_eq!(origin("https://h:443/v2/"), origin("https://h/v2/"));
+        assert_eq!(origin("http://h:80/"), origin("http://h"));
+        assert_ne!(origin("http://h:443/"), origin("http://h"));
         assert_eq!(origin("ftp://x/"), None);
         assert_eq!(origin("http://user:pw@x/"), None);
         assert_eq!(origin("/v2/"), None);
@@ -104,6 +125,22 @@ mod tests {
         assert_eq!(resolve(base, "https://o/x").unwrap(), "https://o/x");
         assert_eq!(resolve(base, "//o:2/x").unwrap(), "http://o:2/x");
         assert_eq!(resolve(base, "tags?x=1").unwrap(), "http://h:1/v2/tags?x=1");
+        assert_eq!(
+            resolve(base, "?last=b").unwrap(),
+            "http://h:1/v2/_catalog?last=b"
+        );
+        assert_eq!(
+            resolve(base, "tags?next=http://x/y").unwrap(),
+            "http://h:1/v2/tags?next=http://x/y"
+        );
+        assert_eq!(
+            resolve("https://h:443/v2/a/tags/list", "list?n=1").unwrap(),
+            "https://h/v2/a/tags/list?n=1"
+        );
+        assert_eq!(
+            resolve("http://h\u{e9}:1/v2/x", "y").unwrap(),
+            "http://h\u{e9}:1/v2/y"
+        );
         assert!(resolve(base, "").is_err());
         assert!(resolve(base, "ftp://x/y").is_err());
         assert!(resolve(base, "/a b").is_err());

@@ -606,3 +606,52 @@ fn token_response_without_a_token_is_an_auth_error() {
     t.token.expect(1).assert();
     t.authorized.expect(0).assert();
 }
+
+/// An upload `Location` on another host (a misconfigured proxy, or a hostile registry) gets no
+/// credentials: they belong to the registry's origin, not to whatever its answers name.
+#[test]
+fn upload_location_on_another_host_gets_no_credentials() {
+    let mut registry = Server::new();
+    let mut other = Server::new();
+    let blob = b"layer".to_vec();
+    let digest = sha(&blob);
+    let head = registry
+        .mock("HEAD", blob_path(REPO, &digest).as_str())
+        .with_status(404)
+        .expect(1)
+        .create();
+    let post = registry
+        .mock("POST", "/v2/a/b/blobs/uploads/")
+        .match_header("authorization", format!("Bearer {SECRET}").as_str())
+        .with_status(202)
+        .with_header("location", &format!("{}/upload/1?_state=x", other.url()))
+        .expect(1)
+        .create();
+    let put = other
+        .mock("PUT", "/upload/1")
+        .match_query(Matcher::Any)
+        .match_header("authorization", Matcher::Missing)
+        .with_status(201)
+        .with_header("docker-content-digest", digest.as_str())
+        .expect(1)
+        .create();
+    let leaked = other
+        .mock("PUT", "/upload/1")
+        .match_query(Matcher::Any)
+        .match_header("authorization", Matcher::Any)
+        .with_status(500)
+        .expect(0)
+        .create();
+    let c = builder()
+        .credentials(&registry.host_with_port(), Credentials::bearer(SECRET))
+        .build()
+        .unwrap();
+    let got = c
+        .push_blob_bytes(&reference(&registry, "a/b"), &blob)
+        .unwrap();
+    assert_eq!(got, digest);
+    head.assert();
+    post.assert();
+    put.assert();
+    leaked.assert();
+}

@@ -216,6 +216,27 @@ fn short_source_is_an_error_not_a_blob() {
     assert_eq!(c.head_blob(&r, &d).unwrap(), None);
 }
 
+/// The size given is a promise: a source that yields more is refused, not cut short and
+/// committed under the prefix's digest.
+#[test]
+fn long_source_is_an_error_not_a_truncated_blob() {
+    let c = client();
+    let r = repo("long");
+    for chunk in [None, Some(256u64)] {
+        let mut options = UploadOptions::new().size(500);
+        if let Some(n) = chunk {
+            options = options.chunk_size(n);
+        }
+        let err = c
+            .push_blob(&r, &mut PatternReader::new(10, 1000), options)
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidInput(_)), "{err}");
+        assert!(err.to_string().contains("more than the 500 bytes"), "{err}");
+        let prefix: Digest = pattern_digest(10, 500).parse().unwrap();
+        assert_eq!(c.head_blob(&r, &prefix).unwrap(), None, "chunk {chunk:?}");
+    }
+}
+
 #[test]
 fn mount_between_repositories_and_delete() {
     let c = client();

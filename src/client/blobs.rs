@@ -24,7 +24,8 @@ impl Client {
         format!("{}/blobs/{digest}", self.repo_base(repository))
     }
 
-    /// Size of a blob when the repository has it, `None` when it does not (404).
+    /// Size of a blob when the repository has it, `None` when it does not (404). An answer
+    /// without `Content-Length` is an [`Error::InvalidResponse`].
     pub fn head_blob(&self, repository: &Reference, digest: &Digest) -> Result<Option<u64>> {
         let url = self.blob_url(repository, digest);
         let req = Request::new(
@@ -34,7 +35,13 @@ impl Client {
             Scope::pull(repository.repository()),
         );
         match self.transport().send(req) {
-            Ok(resp) => Ok(Some(resp.content_length().unwrap_or(0))),
+            Ok(resp) => match resp.content_length() {
+                Some(n) => Ok(Some(n)),
+                None => Err(Error::invalid_response(
+                    &resp.url,
+                    "blob HEAD answered without Content-Length",
+                )),
+            },
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
         }
@@ -113,7 +120,8 @@ impl Client {
                 }
                 Err(e) => return Err(e),
             };
-            let here = resp.url.clone();
+            // Without the query: a signed storage URL carries its signature there.
+            let here = crate::url::without_query(&resp.url).to_string();
             // Bytes of this body to drop: what was already written, when the server ignored Range.
             let mut skip = 0u64;
             if resp.status == 206 {
@@ -142,6 +150,19 @@ impl Client {
                         }
                     }
                     total = Some(n);
+                }
+            }
+            if total.is_none() {
+                // Without a size, an endless body would be written until the disk is full:
+                // the registry's HEAD says how long the blob is.
+                match self.head_blob(repository, digest)? {
+                    Some(n) => total = Some(n),
+                    None => {
+                        return Err(Error::invalid_response(
+                            &here,
+                            "blob served by GET but unknown to HEAD",
+                        ));
+                    }
                 }
             }
             let mut reader = resp.into_reader();

@@ -79,7 +79,7 @@ impl Client {
         let mut c = Copier::new(self, src, dst);
         let mut raw = self.get_raw_manifest(src)?;
         if let Some(platform) = &options.platform {
-            if let Manifest::Index(index) = raw.parse()? {
+            if let Manifest::Index(index) = self.parse_served_manifest(&raw, src)? {
                 let Some(entry) = index.select(platform) else {
                     let available: Vec<String> =
                         index.platforms().iter().map(|p| p.to_string()).collect();
@@ -150,7 +150,7 @@ impl<'a> Copier<'a> {
             )));
         }
         if !self.manifests_done.contains(&raw.digest) && !self.dst_has_manifest(&raw.digest)? {
-            match raw.parse()? {
+            match self.client.parse_served_manifest(raw, self.src)? {
                 Manifest::Index(index) => {
                     for child in &index.manifests {
                         if is_manifest(&child.media_type) {

@@ -83,10 +83,24 @@ impl Client {
                 )? {
                     Manifest::Image(m) => m,
                     Manifest::Index(_) => {
-                        return Ok((index.manifests.iter().map(|d| d.size).sum(), None));
+                        return Ok((
+                            index
+                                .manifests
+                                .iter()
+                                .fold(0, |n, d| n.saturating_add(d.size)),
+                            None,
+                        ));
                     }
                 },
-                None => return Ok((index.manifests.iter().map(|d| d.size).sum(), None)),
+                None => {
+                    return Ok((
+                        index
+                            .manifests
+                            .iter()
+                            .fold(0, |n, d| n.saturating_add(d.size)),
+                        None,
+                    ));
+                }
             },
         };
         let config = self.get_config(image, &manifest.config.digest)?;

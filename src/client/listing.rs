@@ -12,8 +12,9 @@ use crate::url;
 
 use super::Client;
 
-/// Pages followed before a listing is taken to be endless.
-const MAX_PAGES: usize = 100_000;
+/// Pages followed before a listing is taken to be endless (10 million entries at the largest
+/// page size; a registry inventing fresh cursors forever is stopped here).
+const MAX_PAGES: usize = 10_000;
 
 /// One page of `tags/list` or `_catalog`, with GCR's extensions.
 #[derive(Deserialize, Default)]
@@ -95,10 +96,16 @@ impl Client {
         let mut pages = Vec::new();
         let mut next = Some(first);
         while let Some(target) = next.take() {
-            if !seen.insert(target.clone()) || pages.len() >= MAX_PAGES {
+            if !seen.insert(target.clone()) {
                 return Err(Error::invalid_response(
                     &target,
                     "pagination loops back to a page already read",
+                ));
+            }
+            if pages.len() >= MAX_PAGES {
+                return Err(Error::invalid_response(
+                    &target,
+                    format!("pagination goes on past {MAX_PAGES} pages"),
                 ));
             }
             let req = Request::new(Method::Get, target, registry, scope.clone())
@@ -130,7 +137,8 @@ pub(crate) fn next_link(values: &[&str]) -> Option<String> {
         let mut rest = *value;
         while let Some(start) = rest.find('<') {
             let after = &rest[start + 1..];
-            let end = after.find('>')?;
+            // A malformed value ends this value, not the search: a later one may still be fine.
+            let Some(end) = after.find('>') else { break };
             let target = &after[..end];
             let params_end = after[end..].find('<').map_or(after.len(), |i| end + i);
             let params = &after[end + 1..params_end];

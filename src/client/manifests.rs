@@ -55,7 +55,7 @@ impl Client {
         )
         .header("accept", MANIFEST_ACCEPT);
         let resp = self.transport().send(req)?;
-        let url = resp.url.clone();
+        let url = crate::url::without_query(&resp.url).to_string();
         let header_digest = header_digest(&resp)?;
         let content_type = resp.header("content-type").map(str::to_string);
         let bytes = resp.read_limited(self.config().max_manifest_size)?;
@@ -230,7 +230,7 @@ impl Client {
         .header("content-type", media_type)
         .body(Body::Bytes(bytes));
         let resp = self.transport().send(req)?;
-        let url = resp.url.clone();
+        let url = crate::url::without_query(&resp.url).to_string();
         if let Some(announced) = header_digest(&resp)? {
             if announced.algorithm() == digest.algorithm() && announced != digest {
                 return Err(Error::DigestMismatch {
@@ -322,7 +322,7 @@ impl Client {
     /// the one of a single image (from its config).
     pub fn list_platforms(&self, image: &Reference) -> Result<Vec<Platform>> {
         let raw = self.get_raw_manifest(image)?;
-        match raw.parse()? {
+        match self.parse_served_manifest(&raw, image)? {
             Manifest::Index(index) => Ok(index
                 .manifests
                 .iter()
@@ -356,6 +356,18 @@ fn tag_delete_unsupported(e: &Error) -> bool {
 
 /// Parses a manifest the registry served from `url`: bytes that do not parse are the
 /// registry's fault (an invalid response), not the caller's.
+impl Client {
+    /// Parses a manifest the registry served for `image`: a document that does not parse is
+    /// the registry's fault ([`Error::InvalidResponse`]), not the caller's.
+    pub(crate) fn parse_served_manifest(
+        &self,
+        raw: &RawManifest,
+        image: &Reference,
+    ) -> Result<Manifest> {
+        parse_served(raw, &self.manifest_url(image, raw.digest.as_str()))
+    }
+}
+
 pub(crate) fn parse_served(raw: &RawManifest, url: &str) -> Result<Manifest> {
     raw.parse().map_err(|e| match e {
         Error::InvalidInput(message) => Error::invalid_response(url, message),

@@ -111,11 +111,12 @@ impl Client {
             None,
         )?;
         match self.get_raw_manifest(&tag_ref) {
-            Ok(raw) => match raw.parse()? {
+            Ok(raw) => match self.parse_served_manifest(&raw, &tag_ref)? {
                 Manifest::Index(i) => Ok(Some(i)),
-                Manifest::Image(_) => Err(Error::InvalidInput(format!(
-                    "{tag_ref} is an image, not a referrers index"
-                ))),
+                Manifest::Image(_) => Err(Error::invalid_response(
+                    &self.manifest_url(&tag_ref, raw.digest.as_str()),
+                    format!("{tag_ref} is an image, not a referrers index"),
+                )),
             },
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),

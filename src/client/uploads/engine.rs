@@ -14,6 +14,9 @@ use crate::url;
 use super::{DEFAULT_STREAM_CHUNK, Mounted, Progress, READ_BUF, ReadSeek, Session, location};
 use crate::client::Client;
 
+/// Most bytes reserved up front for a chunk; the buffer grows past it only as data arrives.
+const MAX_RESERVE: usize = 16 * 1024 * 1024;
+
 /// Where the bytes come from, and whether they can be read again.
 pub(super) enum Source<'s> {
     Plain(&'s mut dyn Read),
@@ -463,7 +466,8 @@ impl Upload<'_, '_, '_> {
         let want = usize::try_from(want).unwrap_or(usize::MAX);
         self.buf.clear();
         self.buf_start = at;
-        self.buf.reserve(want);
+        // Grow as bytes arrive rather than trusting a registry-sized chunk up front.
+        self.buf.reserve(want.min(MAX_RESERVE));
         let mut tmp = vec![0u8; READ_BUF.min(want.max(1))];
         while self.buf.len() < want {
             let n = (want - self.buf.len()).min(tmp.len());
@@ -497,7 +501,19 @@ impl Upload<'_, '_, '_> {
     fn close(&mut self, session: &mut Session) -> Result<Digest, Step> {
         let digest = match &self.digest {
             Some(d) => d.clone(),
-            None => self.hasher.clone().finish(),
+            None => {
+                // With a size and no digest nothing else would notice a longer source: its
+                // prefix would be committed under the prefix's digest.
+                if let Some(size) = self.size {
+                    let mut probe = [0u8; 1];
+                    if self.src.read(&mut probe).is_ok_and(|n| n > 0) {
+                        return Err(Step::Fatal(Error::InvalidInput(format!(
+                            "the blob source yields more than the {size} bytes given"
+                        ))));
+                    }
+                }
+                self.hasher.clone().finish()
+            }
         };
         let target = url::with_query(&session.location, "digest", digest.as_str());
         let req = Request::new(

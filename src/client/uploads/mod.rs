@@ -399,9 +399,7 @@ impl Client {
         }
         Ok(Mounted::Session(Session {
             location: location(&resp)?,
-            min_chunk: resp
-                .header("oci-chunk-min-length")
-                .and_then(|v| v.parse().ok()),
+            min_chunk: min_chunk(&resp)?,
         }))
     }
 
@@ -443,13 +441,31 @@ impl Client {
             None => Ok(0),
             Some(r) => match parse_range_end(&r) {
                 Some(0) => Ok(known.min(1)),
-                Some(end) => Ok(end + 1),
-                None => Err(Error::invalid_response(
+                Some(end) if end < u64::MAX => Ok(end + 1),
+                _ => Err(Error::invalid_response(
                     &url,
                     format!("upload status with a bad Range {r:?}"),
                 )),
             },
         }
+    }
+}
+
+/// Largest `OCI-Chunk-Min-Length` honoured: chunks are held in memory, so a registry asking for
+/// more would break the constant-memory promise (or, unchecked, abort the process).
+const MAX_MIN_CHUNK: u64 = 256 * 1024 * 1024;
+
+/// `OCI-Chunk-Min-Length`, when sent and sane.
+fn min_chunk(resp: &Response) -> Result<Option<u64>> {
+    let Some(v) = resp.header("oci-chunk-min-length") else {
+        return Ok(None);
+    };
+    match v.parse::<u64>() {
+        Ok(n) if n <= MAX_MIN_CHUNK => Ok(Some(n)),
+        _ => Err(Error::invalid_response(
+            url::without_query(&resp.url),
+            format!("OCI-Chunk-Min-Length {v:?} is not a size up to {MAX_MIN_CHUNK} bytes"),
+        )),
     }
 }
 
