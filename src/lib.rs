@@ -18,7 +18,7 @@
 //! }
 //! # Ok::<(), dockreg::Error>(())
 //! ```
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod auth;
@@ -26,6 +26,8 @@ mod client;
 mod config;
 pub mod digest;
 pub mod error;
+#[allow(unsafe_code)]
+pub mod ffi;
 pub mod image_config;
 pub mod manifest;
 pub mod media_type;

@@ -1,0 +1,617 @@
+//! The client handle, its options, and the manifest, config and listing operations.
+
+use std::collections::BTreeMap;
+use std::ffi::c_char;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+use serde_json::json;
+
+use super::boundary::{self, FfiResult, call};
+use super::error::FfiError;
+use super::status::dockreg_status;
+use crate::auth::Credentials;
+use crate::client::Client;
+use crate::config::{DockerConfigSource, MAX_PAGE_SIZE};
+use crate::error::Error;
+use crate::platform::Platform;
+
+/// A registry client: connection pool, options, credentials and token cache.
+///
+/// Create it with `dockreg_client_new`, free it with `dockreg_client_free`.
+///
+/// Threads: one client may be used by any number of threads at once (they share its
+/// connections and tokens); only `dockreg_client_free` must not run while another call uses it.
+///
+/// Methods: `dockreg_client_get_manifest`, `dockreg_client_get_raw_manifest`,
+/// `dockreg_client_head_manifest`, `dockreg_client_get_digest`, `dockreg_client_get_config`,
+/// `dockreg_client_get_image_config`, `dockreg_client_list_tags`,
+/// `dockreg_client_list_repositories`, `dockreg_client_list_instances`,
+/// `dockreg_client_set_tag`, `dockreg_client_put_manifest`, `dockreg_client_delete_manifest`,
+/// `dockreg_client_delete_tag`, `dockreg_client_list_platforms`, `dockreg_client_copy_image`,
+/// `dockreg_client_list_referrers`, `dockreg_client_push_referrer`,
+/// `dockreg_client_head_blob`, `dockreg_client_get_blob`, `dockreg_client_get_blob_to_file`,
+/// `dockreg_client_push_blob`, `dockreg_client_push_blob_from_file`,
+/// `dockreg_client_mount_blob`, `dockreg_client_delete_blob`.
+#[allow(non_camel_case_types)]
+pub struct dockreg_client {
+    pub(crate) client: Client,
+}
+
+/// The options JSON of `dockreg_client_new`; mirrors [`crate::ClientBuilder`].
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Options {
+    #[serde(default)]
+    insecure_registries: Vec<String>,
+    #[serde(default)]
+    credentials: BTreeMap<String, CredentialOptions>,
+    /// Absent: default files; `null`: none; `"default"`; or a path.
+    #[serde(default, deserialize_with = "present")]
+    docker_config: Option<Option<String>>,
+    #[serde(default)]
+    connect_timeout_ms: Option<u64>,
+    /// Absent: the default; `null`: no limit.
+    #[serde(default, deserialize_with = "present")]
+    read_timeout_ms: Option<Option<u64>>,
+    #[serde(default)]
+    request_timeout_ms: Option<u64>,
+    #[serde(default)]
+    platform: Option<String>,
+    #[serde(default)]
+    ca_certificates_pem_path: Option<String>,
+    #[serde(default)]
+    user_agent: Option<String>,
+    #[serde(default)]
+    page_size: Option<u32>,
+    #[serde(default)]
+    max_manifest_size: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CredentialOptions {
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    password: Option<String>,
+    #[serde(default)]
+    identity_token: Option<String>,
+    #[serde(default)]
+    bearer_token: Option<String>,
+}
+
+/// Tells a key given as `null` (`Some(None)`) from an absent one (`None`, by `default`).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+fn option_error(key: &str, why: impl std::fmt::Display) -> FfiError {
+    FfiError::Option(format!("{key}: {why}"))
+}
+
+fn millis(key: &str, ms: u64) -> Result<Duration, FfiError> {
+    if ms == 0 {
+        return Err(option_error(
+            key,
+            "must be at least 1 (use null for no limit where allowed)",
+        ));
+    }
+    Ok(Duration::from_millis(ms))
+}
+
+impl Options {
+    fn build(self) -> Result<Client, FfiError> {
+        let mut b = Client::builder();
+        for r in &self.insecure_registries {
+            crate::reference::parse_registry(r)
+                .map_err(|e| option_error("insecure_registries", e))?;
+            b = b.insecure_registry(r);
+        }
+        for (registry, c) in &self.credentials {
+            let key = format!("credentials.{registry}");
+            crate::reference::parse_registry(registry).map_err(|e| option_error(&key, e))?;
+            let creds = match c {
+                CredentialOptions {
+                    username: Some(u),
+                    password: Some(p),
+                    identity_token: None,
+                    bearer_token: None,
+                } => Credentials::basic(u, p),
+                CredentialOptions {
+                    username: None,
+                    password: None,
+                    identity_token: Some(t),
+                    bearer_token: None,
+                } => Credentials::identity_token(t),
+                CredentialOptions {
+                    username: None,
+                    password: None,
+                    identity_token: None,
+                    bearer_token: Some(t),
+                } => Credentials::bearer(t),
+                _ => {
+                    return Err(option_error(
+                        &key,
+                        "give exactly one of {\"username\",\"password\"}, {\"identity_token\"} \
+                         or {\"bearer_token\"}",
+                    ));
+                }
+            };
+            b = b.credentials(registry, creds);
+        }
+        match self.docker_config {
+            None => {}
+            Some(None) => b = b.docker_config(DockerConfigSource::None),
+            Some(Some(s)) if s == "default" => b = b.docker_config(DockerConfigSource::Default),
+            Some(Some(s)) if s.is_empty() => {
+                return Err(option_error("docker_config", "empty path"));
+            }
+            Some(Some(s)) => b = b.docker_config(DockerConfigSource::Path(s.into())),
+        }
+        if let Some(ms) = self.connect_timeout_ms {
+            b = b.connect_timeout(millis("connect_timeout_ms", ms)?);
+        }
+        match self.read_timeout_ms {
+            None => {}
+            Some(None) => b = b.read_timeout(None),
+            Some(Some(ms)) => b = b.read_timeout(Some(millis("read_timeout_ms", ms)?)),
+        }
+        if let Some(ms) = self.request_timeout_ms {
+            b = b.request_timeout(Some(millis("request_timeout_ms", ms)?));
+        }
+        if let Some(p) = &self.platform {
+            let p: Platform = p.parse().map_err(|e| option_error("platform", e))?;
+            b = b.platform(p);
+        }
+        if let Some(path) = &self.ca_certificates_pem_path {
+            let pem = std::fs::read(path).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+            b = b.add_root_certificates_pem(&pem);
+        }
+        if let Some(ua) = &self.user_agent {
+            if ua.is_empty() || ua.chars().any(char::is_control) {
+                return Err(option_error(
+                    "user_agent",
+                    "must be non-empty, without control characters",
+                ));
+            }
+            b = b.user_agent(ua);
+        }
+        if let Some(n) = self.page_size {
+            if !(1..=MAX_PAGE_SIZE).contains(&n) {
+                return Err(option_error(
+                    "page_size",
+                    format!("{n} is outside 1..={MAX_PAGE_SIZE}"),
+                ));
+            }
+            b = b.page_size(n);
+        }
+        if let Some(n) = self.max_manifest_size {
+            b = b.max_manifest_size(n);
+        }
+        // What is left to fail here is the CA certificates' content.
+        b.build().map_err(|e| match e {
+            Error::InvalidInput(msg) => option_error("ca_certificates_pem_path", msg),
+            e => FfiError::Lib(e),
+        })
+    }
+}
+
+/// Creates a client.
+///
+/// - `options_json`: NULL or `"{}"` for the defaults, or a JSON object with any of these keys
+///   (any other key is an error that names it):
+///   ```json
+///   {
+///     "insecure_registries": ["registry.lan:5000"], // plain HTTP to these; loopback
+///                                                   // registries always use plain HTTP
+///     "credentials": {                              // per registry host[:port]
+///       "registry.lan:5000": {"username": "u", "password": "p"},
+///       "ghcr.io": {"bearer_token": "..."},         // sent as is
+///       "example.com": {"identity_token": "..."}    // OAuth2 refresh token
+///     },
+///     "docker_config": "default",  // "default" ($DOCKER_CONFIG, ~/.docker/config.json, podman),
+///                                  // a config.json path, or null for no credential files
+///     "connect_timeout_ms": 30000, // default 30 s
+///     "read_timeout_ms": 300000,   // between bytes of a response; null: none. Default 300 s
+///     "request_timeout_ms": null,  // a whole request; null (default): none
+///     "platform": "linux/arm64",   // picked from indexes; default "linux/amd64"
+///     "ca_certificates_pem_path": "/etc/ssl/extra.pem", // trusted besides the built-in roots
+///     "user_agent": "mytool/1.0",  // default "dockreg/<version>"
+///     "page_size": 100,            // entries per listing page, 1 to 1000; default 100
+///     "max_manifest_size": 4194304 // bytes; default 4 MiB
+///   }
+///   ```
+/// - `out`: must not be NULL; on success receives the new client, which the caller frees with
+///   `dockreg_client_free`.
+///
+/// No network access happens here. Errors: `DOCKREG_ERR_NULL_ARGUMENT` (out),
+/// `DOCKREG_ERR_INVALID_UTF8`, `DOCKREG_ERR_INVALID_JSON` (not JSON),
+/// `DOCKREG_ERR_INVALID_OPTION` (unknown key, wrong type, bad value),
+/// `DOCKREG_ERR_FILE_IO` (the CA file cannot be read). Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dockreg_client_new(
+    options_json: *const c_char,
+    out: *mut *mut dockreg_client,
+) -> dockreg_status {
+    call("dockreg_client_new", || {
+        // SAFETY: the caller passes NULL or a string, and NULL or a writable pointer, as
+        // documented; NULL options mean the defaults and a NULL `out` is rejected.
+        let (options, out) = unsafe {
+            let options = if options_json.is_null() {
+                None
+            } else {
+                Some(boundary::str_arg(options_json, "options_json")?)
+            };
+            (options, boundary::out_arg(out, "out")?)
+        };
+        let options: Options = match options {
+            None => Options::default(),
+            Some(text) => {
+                // Checked as an object first: serde would also take `[]` for a struct.
+                let value: serde_json::Value = boundary::json_arg(text, "options_json")?;
+                if !value.is_object() {
+                    return Err(FfiError::Option(format!(
+                        "options_json must be a JSON object, not {value}"
+                    )));
+                }
+                serde_json::from_value(value).map_err(|e| FfiError::Option(e.to_string()))?
+            }
+        };
+        let client = options.build()?;
+        out.put(Box::into_raw(Box::new(dockreg_client { client })));
+        Ok(())
+    })
+}
+
+/// Frees a client. NULL is ignored.
+///
+/// No other call may be using the client, and it must not be used afterwards. Calls that
+/// returned strings do not depend on the client: free those with `dockreg_string_free`, before
+/// or after. Does not touch the last error.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dockreg_client_free(client: *mut dockreg_client) {
+    if client.is_null() {
+        return;
+    }
+    // SAFETY: by this function's contract `client` came from dockreg_client_new (which made it
+    // with Box::into_raw), is not in use, and is freed only once.
+    let client = unsafe { Box::from_raw(client) };
+    // Dropping closes pooled connections; nothing in it should panic, but C must not unwind.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(client)));
+}
+
+/// Checks the arguments every client operation has: the client, one string, the JSON out-param.
+///
+/// # Safety
+/// As documented on the exports: `client` NULL or live, `arg` NULL or a C string, `out_json`
+/// NULL or writable; all for the duration of the call.
+unsafe fn common<'a>(
+    client: *const dockreg_client,
+    arg: *const c_char,
+    arg_name: &'static str,
+    out_json: *mut *mut c_char,
+) -> FfiResult<(&'a Client, &'a str, boundary::Out<'a, c_char>)> {
+    // SAFETY: forwarded from this function's contract.
+    unsafe {
+        Ok((
+            boundary::client_arg(client)?,
+            boundary::str_arg(arg, arg_name)?,
+            boundary::out_arg(out_json, "out_json")?,
+        ))
+    }
+}
+
+/// Fetches the image manifest `image` names. When the reference names an index (or Docker
+/// manifest list), the entry for the client's platform is fetched and returned.
+///
+/// - `client`: must not be NULL.
+/// - `image`: an image reference such as `"registry:5000/app:1.0"` or `"app@sha256:..."`;
+///   must not be NULL.
+/// - `out_json`: must not be NULL; on success receives, for `dockreg_string_free`:
+///   ```json
+///   {
+///     "digest": "sha256:...",     // of this image manifest (the platform's, from an index)
+///     "mediaType": "application/vnd.oci.image.manifest.v1+json",
+///     "indexDigest": "sha256:...", // the index it was picked from, or null
+///     "size": 1234,               // bytes of the manifest
+///     "manifest": {...}           // the manifest document as received, byte for byte
+///   }
+///   ```
+///
+/// Errors: misuse (1-4), `DOCKREG_ERR_INVALID_REFERENCE`, transport (20-24), auth (30-32),
+/// `DOCKREG_ERR_NOT_FOUND`, `DOCKREG_ERR_PLATFORM_NOT_FOUND`, other registry (41-44),
+/// `DOCKREG_ERR_DIGEST_MISMATCH`, `DOCKREG_ERR_TOO_LARGE`. Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dockreg_client_get_manifest(
+    client: *const dockreg_client,
+    image: *const c_char,
+    out_json: *mut *mut c_char,
+) -> dockreg_status {
+    call("dockreg_client_get_manifest", || {
+        // SAFETY: pointers as documented above.
+        let (client, image, out) = unsafe { common(client, image, "image", out_json)? };
+        let image = boundary::reference_arg(image)?;
+        let m = client.get_manifest(&image)?;
+        let fields = json!({
+            "digest": m.digest,
+            "mediaType": m.media_type,
+            "indexDigest": m.index_digest,
+            "size": m.bytes.len(),
+        });
+        out.put_text(boundary::with_document(
+            fields,
+            "manifest",
+            &m.bytes,
+            &image.to_string(),
+        )?);
+        Ok(())
+    })
+}
+
+/// Fetches the manifest `image` names exactly as the registry serves it: an index stays an
+/// index. Its digest is checked against the reference's digest and `Docker-Content-Digest`.
+///
+/// Arguments as `dockreg_client_get_manifest`. On success `out_json` receives:
+/// `{"digest": "sha256:...", "mediaType": "...", "size": 1234, "manifest": {...}}`
+/// with the document embedded byte for byte as received.
+///
+/// Errors as `dockreg_client_get_manifest`, except `DOCKREG_ERR_PLATFORM_NOT_FOUND`.
+/// Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dockreg_client_get_raw_manifest(
+    client: *const dockreg_client,
+    image: *const c_char,
+    out_json: *mut *mut c_char,
+) -> dockreg_status {
+    call("dockreg_client_get_raw_manifest", || {
+        // SAFETY: pointers as documented on dockreg_client_get_manifest.
+        let (client, image, out) = unsafe { common(client, image, "image", out_json)? };
+        let image = boundary::reference_arg(image)?;
+        let raw = client.get_raw_manifest(&image)?;
+        let fields = json!({
+            "digest": raw.digest,
+            "mediaType": raw.media_type,
+            "size": raw.bytes.len(),
+        });
+        out.put_text(boundary::with_document(
+            fields,
+            "manifest",
+            &raw.bytes,
+            &image.to_string(),
+        )?);
+        Ok(())
+    })
+}
+
+/// HEAD of the manifest `image` names: what the registry says without sending the body.
+///
+/// Arguments as `dockreg_client_get_manifest`. On success `out_json` receives
+/// `{"digest": "sha256:...", "mediaType": "...", "size": 1234}`, each null when the registry
+/// did not send the header. A HEAD answer has no body, so a 404 carries no registry error
+/// codes. Errors as `dockreg_client_get_manifest`. Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dockreg_client_head_manifest(
+    client: *const dockreg_client,
+    image: *const c_char,
+    out_json: *mut *mut c_char,
+) -> dockreg_status {
+    call("dockreg_client_head_manifest", || {
+        // SAFETY: pointers as documented on dockreg_client_get_manifest.
+        let (client, image, out) = unsafe { common(client, image, "image", out_json)? };
+        let head = client.head_manifest(&boundary::reference_arg(image)?)?;
+        out.put_json(&json!({
+            "digest": head.digest,
+            "mediaType": head.media_type,
+            "size": head.size,
+        }))
+    })
+}
+
+/// The digest `image` points at; for an index, the index's own digest (as `docker` and
+/// `skopeo inspect` report it). One HEAD request when the registry sends
+/// `Docker-Content-Digest`.
+///
+/// Arguments as `dockreg_client_get_manifest`. On success `out_json` receives
+/// `{"digest": "sha256:..."}`. Errors as `dockreg_client_get_manifest`. Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dockreg_client_get_digest(
+    client: *const dockreg_client,
+    image: *const c_char,
+    out_json: *mut *mut c_char,
+) -> dockreg_status {
+    call("dockreg_client_get_digest", || {
+        // SAFETY: pointers as documented on dockreg_client_get_manifest.
+        let (client, image, out) = unsafe { common(client, image, "image", out_json)? };
+        let digest = client.get_digest(&boundary::reference_arg(image)?)?;
+        out.put_json(&json!({ "digest": digest }))
+    })
+}
+
+/// The image config blob `config_digest` of the repository `repository` names (its tag or
+/// digest is ignored), verified against the digest.
+///
+/// - `client`, `repository`, `config_digest` (`"sha256:..."`), `out_json`: must not be NULL.
+///
+/// On success `out_json` receives the image config as an object with the OCI/Docker field
+/// names (`architecture`, `os`, `created` (RFC 3339), `config` {`Env`, `Cmd`, `Entrypoint`,
+/// `Labels`, ...}, `rootfs`, `history`, ...). Errors as `dockreg_client_get_manifest`, plus
+/// `DOCKREG_ERR_INVALID_DIGEST`. Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dockreg_client_get_config(
+    client: *const dockreg_client,
+    repository: *const c_char,
+    config_digest: *const c_char,
+    out_json: *mut *mut c_char,
+) -> dockreg_status {
+    call("dockreg_client_get_config", || {
+        // SAFETY: pointers as documented above.
+        let (client, repository, out, digest) = unsafe {
+            let (c, r, o) = common(client, repository, "repository", out_json)?;
+            (c, r, o, boundary::str_arg(config_digest, "config_digest")?)
+        };
+        let repository = boundary::reference_arg(repository)?;
+        let digest: crate::Digest = digest.parse()?;
+        out.put_json(&client.get_config(&repository, &digest)?)
+    })
+}
+
+/// The image config of the image `image` names, for the client's platform: the manifest
+/// (resolved from an index), then its config blob.
+///
+/// Arguments as `dockreg_client_get_manifest`. On success `out_json` receives the image config
+/// as `dockreg_client_get_config` does. Errors as `dockreg_client_get_manifest`. Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dockreg_client_get_image_config(
+    client: *const dockreg_client,
+    image: *const c_char,
+    out_json: *mut *mut c_char,
+) -> dockreg_status {
+    call("dockreg_client_get_image_config", || {
+        // SAFETY: pointers as documented on dockreg_client_get_manifest.
+        let (client, image, out) = unsafe { common(client, image, "image", out_json)? };
+        out.put_json(&client.get_image_config(&boundary::reference_arg(image)?)?)
+    })
+}
+
+/// Every tag of the repository `repository` names (its tag or digest is ignored), in the
+/// registry's order, all pages followed.
+///
+/// - `client`, `repository` (e.g. `"registry:5000/app"`), `out_json`: must not be NULL.
+///
+/// On success `out_json` receives `{"name": "registry:5000/app", "tags": ["1.0", "latest"]}`.
+/// Errors as `dockreg_client_get_manifest`. Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dockreg_client_list_tags(
+    client: *const dockreg_client,
+    repository: *const c_char,
+    out_json: *mut *mut c_char,
+) -> dockreg_status {
+    call("dockreg_client_list_tags", || {
+        // SAFETY: pointers as documented above.
+        let (client, repository, out) =
+            unsafe { common(client, repository, "repository", out_json)? };
+        let repository = boundary::reference_arg(repository)?;
+        let tags = client.list_tags(&repository)?;
+        out.put_json(&json!({ "name": repository.name(), "tags": tags }))
+    })
+}
+
+/// Every repository of a registry (`_catalog`), all pages followed.
+///
+/// - `client`, `registry` (`"host[:port]"`, e.g. `"127.0.0.1:5000"`), `out_json`: must not be
+///   NULL.
+///
+/// On success `out_json` receives `{"repositories": ["app", "team/tool"]}`. Errors as
+/// `dockreg_client_get_manifest` (an invalid registry name is
+/// `DOCKREG_ERR_INVALID_REFERENCE`). Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dockreg_client_list_repositories(
+    client: *const dockreg_client,
+    registry: *const c_char,
+    out_json: *mut *mut c_char,
+) -> dockreg_status {
+    call("dockreg_client_list_repositories", || {
+        // SAFETY: pointers as documented above.
+        let (client, registry, out) = unsafe { common(client, registry, "registry", out_json)? };
+        let repositories = client.list_repositories(registry)?;
+        out.put_json(&json!({ "repositories": repositories }))
+    })
+}
+
+/// Every image of a repository with its tags, size and times. GCR and Artifact Registry list
+/// these in one request; elsewhere they are built from the tags (a HEAD per tag, then manifest
+/// and config per distinct digest).
+///
+/// - `client`, `repository` (its tag or digest is ignored), `out_json`: must not be NULL.
+///
+/// On success `out_json` receives, oldest first (unknown times first):
+/// ```json
+/// {"name": "registry:5000/app", "instances": [
+///   {"digest": "sha256:...", "imageSizeBytes": 12345, "tags": ["1.0", "latest"],
+///    "created": "2024-01-02T03:04:05Z", "uploaded": null}
+/// ]}
+/// ```
+/// Times are RFC 3339 strings, or null when unknown. Errors as `dockreg_client_get_manifest`.
+/// Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dockreg_client_list_instances(
+    client: *const dockreg_client,
+    repository: *const c_char,
+    out_json: *mut *mut c_char,
+) -> dockreg_status {
+    call("dockreg_client_list_instances", || {
+        // SAFETY: pointers as documented above.
+        let (client, repository, out) =
+            unsafe { common(client, repository, "repository", out_json)? };
+        let repository = boundary::reference_arg(repository)?;
+        let mut instances: Vec<_> = client.list_instances(&repository)?.into_values().collect();
+        instances.sort();
+        out.put_json(&json!({ "name": repository.name(), "instances": instances }))
+    })
+}
+
+/// Points the tag `new_tag` of the same repository at the manifest `image` names: the manifest
+/// is uploaded again exactly as served (the registry needs push permission).
+///
+/// - `client`, `image`, `new_tag` (e.g. `"stable"`), `out_json`: must not be NULL.
+///
+/// On success `out_json` receives `{"image": "registry:5000/app:stable", "digest": "sha256:..."}`.
+/// Errors as `dockreg_client_get_manifest` (a bad tag is `DOCKREG_ERR_INVALID_REFERENCE`).
+/// Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dockreg_client_set_tag(
+    client: *const dockreg_client,
+    image: *const c_char,
+    new_tag: *const c_char,
+    out_json: *mut *mut c_char,
+) -> dockreg_status {
+    call("dockreg_client_set_tag", || {
+        // SAFETY: pointers as documented above.
+        let (client, image, out, new_tag) = unsafe {
+            let (c, i, o) = common(client, image, "image", out_json)?;
+            (c, i, o, boundary::str_arg(new_tag, "new_tag")?)
+        };
+        let image = boundary::reference_arg(image)?;
+        let tagged = image.with_tag(new_tag)?;
+        let digest = client.set_tag(&image, new_tag)?;
+        out.put_json(&json!({ "image": tagged.to_string(), "digest": digest }))
+    })
+}
+
+/// Uploads manifest bytes under `image`'s tag (or digest) with their media type. Every blob
+/// and child manifest it references must already be in the repository.
+///
+/// - `client`, `image`, `media_type` (e.g. `"application/vnd.oci.image.manifest.v1+json"`),
+///   `out_json`: must not be NULL.
+/// - `manifest`, `manifest_len`: the exact bytes (their digest is the manifest's digest);
+///   `manifest` must not be NULL.
+///
+/// On success `out_json` receives `{"image": "registry:5000/app:1.0", "digest": "sha256:..."}`.
+/// Errors as `dockreg_client_get_manifest`, plus `DOCKREG_ERR_INVALID_ARGUMENT` (empty media
+/// type) and `DOCKREG_ERR_DIGEST_MISMATCH` (bytes not matching the reference's digest).
+/// Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dockreg_client_put_manifest(
+    client: *const dockreg_client,
+    image: *const c_char,
+    manifest: *const u8,
+    manifest_len: usize,
+    media_type: *const c_char,
+    out_json: *mut *mut c_char,
+) -> dockreg_status {
+    call("dockreg_client_put_manifest", || {
+        // SAFETY: pointers as documented above; `manifest` is valid for `manifest_len` bytes.
+        let (client, image, out, bytes, media_type) = unsafe {
+            let (c, i, o) = common(client, image, "image", out_json)?;
+            let bytes = boundary::buf_arg(manifest, manifest_len, "manifest")?;
+            (c, i, o, bytes, boundary::str_arg(media_type, "media_type")?)
+        };
+        let image = boundary::reference_arg(image)?;
+        let digest = client.put_manifest(&image, bytes, media_type)?;
+        out.put_json(&json!({ "image": image.to_string(), "digest": digest }))
+    })
+}

@@ -1,0 +1,474 @@
+//! The C ABI from C, C++ and Python against a real registry: the examples compiled with
+//! `cc`/`c++` and run, the C ABI test under valgrind, 8 C threads sharing one client, the
+//! Python ctypes example, `make install` with pkg-config, and the exported symbols.
+//!
+//! The shared library is the one `cargo test` builds with this test
+//! (`target/<profile>/deps/libdockreg.so`).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use common::raw::{raw_mount_blob, raw_put_manifest_ok};
+use common::registry::free_port;
+use common::{Fixture, TempDir, require_program, shared};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Where cargo put the library this test was linked against: this test runs as
+/// `target/<profile>/deps/ffi_c-<hash>`, and since the crate is also a cdylib its outputs there
+/// carry no hash (`deps/libdockreg.{rlib,so,a}`). `target/<profile>/libdockreg.so` is only
+/// refreshed by `cargo build`, so it may be stale during `cargo test`.
+fn lib_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    exe.parent().expect("target/<profile>/deps").to_path_buf()
+}
+
+/// The shared library, checked to come from the same build as this test, and copied to a
+/// directory of this test process: another `cargo` run sharing `target/` rewrites
+/// `deps/libdockreg.so` in place, which must not change the library under a running program.
+fn shared_lib() -> PathBuf {
+    static COPY: OnceLock<PathBuf> = OnceLock::new();
+    COPY.get_or_init(|| {
+        let dir = lib_dir();
+        let so = dir.join("libdockreg.so");
+        let rlib = dir.join("libdockreg.rlib");
+        let mtime = |p: &Path| {
+            std::fs::metadata(p)
+                .and_then(|m| m.modified())
+                .unwrap_or_else(|e| panic!("{}: {e} (run through `cargo test`)", p.display()))
+        };
+        // rustc writes the rlib and the cdylib in one invocation: a .so older than the rlib
+        // this test was linked against is a stale one from another build.
+        let (so_time, rlib_time) = (mtime(&so), mtime(&rlib));
+        let lag = rlib_time.duration_since(so_time).unwrap_or_default();
+        assert!(
+            lag.as_secs() < 120,
+            "{} is older than {} by {lag:?}: rebuild with `cargo test`",
+            so.display(),
+            rlib.display()
+        );
+        let base = std::env::temp_dir();
+        remove_stale_copies(&base);
+        let copy_dir = base.join(format!("dockreg-ffi-lib-{}", std::process::id()));
+        std::fs::create_dir_all(&copy_dir).expect("create the library copy dir");
+        let copy = copy_dir.join("libdockreg.so");
+        std::fs::copy(&so, &copy).expect("copy libdockreg.so");
+        copy
+    })
+    .clone()
+}
+
+/// Removes library copies left by test processes that are gone.
+fn remove_stale_copies(base: &Path) {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("dockreg-ffi-lib-"))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// The directory of the library copy the programs run with.
+fn shared_lib_dir() -> PathBuf {
+    shared_lib().parent().unwrap().to_path_buf()
+}
+
+fn run(cmd: &mut Command, what: &str) -> Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot run {cmd:?}: {e}"));
+    if !out.status.success() {
+        panic!(
+            "{what} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    out
+}
+
+/// Compiles C or C++ sources against `include/` and the built library.
+fn compile(compiler: &str, std: &str, sources: &[PathBuf], out: &Path) {
+    require_program(compiler, if compiler == "cc" { "gcc" } else { "g++" });
+    let lib = shared_lib();
+    let dir = lib.parent().unwrap();
+    let mut cmd = Command::new(compiler);
+    cmd.arg(format!("-std={std}"))
+        .args(["-Wall", "-Wextra", "-Werror", "-g", "-pthread"])
+        .arg("-I")
+        .arg(root().join("include"))
+        .args(sources)
+        .arg("-o")
+        .arg(out)
+        .arg(format!("-L{}", dir.display()))
+        .arg("-ldockreg")
+        .arg(format!("-Wl,-rpath,{}", dir.display()));
+    run(&mut cmd, &format!("{compiler} {sources:?}"));
+}
+
+/// What the C programs read: the fixture images, and a repository of our own (a copy of
+/// `fixtures/oci:v1`) that tests may tag and push into.
+struct Setup {
+    fixture: &'static Fixture,
+    own: String,
+}
+
+fn setup() -> &'static Setup {
+    static SETUP: OnceLock<Setup> = OnceLock::new();
+    SETUP.get_or_init(|| {
+        let f = shared();
+        let own_repo = "ffi/oci";
+        let img = &f.oci_image;
+        let mut digests = vec![img.config.digest.clone()];
+        digests.extend(img.layers.iter().map(|l| l.digest.clone()));
+        for d in &digests {
+            raw_mount_blob(&f.url(), own_repo, d, &img.repo)
+                .expect_status(201, &format!("mount {d} into {own_repo}"));
+        }
+        raw_put_manifest_ok(&f.url(), own_repo, "v1", &img.media_type, &img.manifest);
+        Setup {
+            fixture: f,
+            own: format!("{}/{own_repo}", f.addr()),
+        }
+    })
+}
+
+/// The `DT_*` variables of the C tests.
+fn env_for(cmd: &mut Command, tmp: &Path) {
+    let s = setup();
+    let f = s.fixture;
+    let arm = f
+        .oci_index
+        .children
+        .iter()
+        .find(|c| c.platform.architecture == "arm64")
+        .expect("an arm64 child");
+    cmd.env("DT_REGISTRY", f.addr())
+        .env("DT_DOWN", format!("127.0.0.1:{}", free_port()))
+        .env("DT_TMP", tmp)
+        .env(
+            "DT_IMAGE",
+            format!("{}/{}", f.addr(), f.oci_image.reference()),
+        )
+        .env("DT_DIGEST", &f.oci_image.digest)
+        .env("DT_CONFIG", &f.oci_image.config.digest)
+        .env("DT_LAYER", &f.oci_image.layers[0].digest)
+        .env("DT_LAYER_SIZE", f.oci_image.layers[0].size.to_string())
+        .env(
+            "DT_INDEX",
+            format!("{}/{}", f.addr(), f.oci_index.reference()),
+        )
+        .env("DT_INDEX_DIGEST", &f.oci_index.digest)
+        .env("DT_ARM_DIGEST", &arm.digest)
+        .env("DT_OWN", &s.own)
+        .env("DT_VERSION", env!("CARGO_PKG_VERSION"));
+}
+
+/// Runs a program built against the library copy: `cargo test` puts `target/<profile>` (where
+/// an older `libdockreg.so` may lie) in `LD_LIBRARY_PATH`, which beats the rpath.
+fn program(exe: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut cmd = Command::new(exe);
+    cmd.env("LD_LIBRARY_PATH", shared_lib_dir());
+    cmd
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Any memory error or leak (definite, indirect or possible) fails the run.
+const VALGRIND: &[&str] = &[
+    "--quiet",
+    "--leak-check=full",
+    "--show-leak-kinds=definite,indirect,possible",
+    "--errors-for-leak-kinds=definite,indirect,possible",
+    "--error-exitcode=1",
+];
+
+#[test]
+fn c_abi_test_under_valgrind() {
+    require_program("valgrind", "valgrind");
+    let tmp = TempDir::new("ffi-abi");
+    let exe = tmp.join("abi_test");
+    compile("cc", "c99", &[root().join("tests/c/abi_test.c")], &exe);
+    let mut cmd = program("valgrind");
+    cmd.args(VALGRIND).arg(&exe);
+    env_for(&mut cmd, tmp.path());
+    let out = run(&mut cmd, "abi_test under valgrind");
+    let text = stdout(&out);
+    assert!(text.contains(", 0 failures"), "{text}");
+    eprintln!("{}", text.trim());
+}
+
+#[test]
+fn c_threads_share_one_client() {
+    let tmp = TempDir::new("ffi-threads");
+    let exe = tmp.join("threads_test");
+    compile("cc", "c99", &[root().join("tests/c/threads_test.c")], &exe);
+    // Under valgrind too: memory errors and leaks (thread-local last errors included) with
+    // 8 threads in the library at once.
+    require_program("valgrind", "valgrind");
+    let mut cmd = program("valgrind");
+    cmd.args(VALGRIND).arg(&exe);
+    env_for(&mut cmd, tmp.path());
+    let out = run(&mut cmd, "threads_test under valgrind");
+    let text = stdout(&out);
+    assert!(
+        text.contains("8 threads") && text.contains(", 0 failures"),
+        "{text}"
+    );
+    eprintln!("{}", text.trim());
+}
+
+/// What every inspect example prints about `fixtures/oci:v1`.
+fn check_inspect_output(text: &str, f: &Fixture) {
+    let img = &f.oci_image;
+    assert!(
+        text.contains(&format!("\"digest\":\"{}\"", img.digest)),
+        "no digest:\n{text}"
+    );
+    assert!(
+        text.contains(&img.config.digest),
+        "no config digest:\n{text}"
+    );
+    assert!(text.contains(&img.layers[0].digest), "no layer:\n{text}");
+    assert!(
+        text.contains("\"architecture\":\"amd64\""),
+        "no config:\n{text}"
+    );
+    assert!(text.contains("\"tags\":[\"v1\"]"), "no tags:\n{text}");
+}
+
+#[test]
+fn c_example_inspects_an_image() {
+    let f = shared();
+    let tmp = TempDir::new("ffi-c-example");
+    let exe = tmp.join("inspect");
+    compile("cc", "c99", &[root().join("examples/c/inspect.c")], &exe);
+    let image = format!("{}/{}", f.addr(), f.oci_image.reference());
+    let text = stdout(&run(program(&exe).arg(&image), "examples/c/inspect"));
+    check_inspect_output(&text, f);
+    assert!(text.starts_with(&format!("dockreg {}\n", env!("CARGO_PKG_VERSION"))));
+
+    // A failure: the status name and message on stderr, the status as exit code.
+    let missing = format!("{}/fixtures/oci:nope", f.addr());
+    let out = program(&exe).arg(&missing).output().unwrap();
+    assert_eq!(out.status.code(), Some(40), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("DOCKREG_ERR_NOT_FOUND") && err.contains("MANIFEST_UNKNOWN"),
+        "{err}"
+    );
+    let out = program(&exe)
+        .args([image.as_str(), "{\"bogus\": true}"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+}
+
+#[test]
+fn cpp_example_inspects_an_image() {
+    let f = shared();
+    let tmp = TempDir::new("ffi-cpp-example");
+    let exe = tmp.join("inspect");
+    compile(
+        "c++",
+        "c++17",
+        &[root().join("examples/cpp/inspect.cpp")],
+        &exe,
+    );
+    let image = format!("{}/{}", f.addr(), f.oci_image.reference());
+    let text = stdout(&run(program(&exe).arg(&image), "examples/cpp/inspect"));
+    check_inspect_output(&text, f);
+
+    // A failing status becomes an exception carrying the last error.
+    let out = program(&exe)
+        .arg(format!("{}/fixtures/oci:nope", f.addr()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(40), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("DOCKREG_ERR_NOT_FOUND"), "{err}");
+    assert!(err.contains("\"http_status\":404"), "{err}");
+    let out = program(&exe)
+        .args([image.as_str(), "{\"platform\": 1}"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+}
+
+#[test]
+fn python_example_inspects_an_image() {
+    require_program("python3", "python3");
+    let f = shared();
+    let image = format!("{}/{}", f.addr(), f.oci_image.reference());
+    let out = run(
+        Command::new("python3")
+            .arg(root().join("examples/python/inspect.py"))
+            .arg(&image)
+            .env("DOCKREG_LIB", shared_lib()),
+        "examples/python/inspect.py",
+    );
+    let text = stdout(&out);
+    let img = &f.oci_image;
+    assert!(text.contains(&format!("digest: {}", img.digest)), "{text}");
+    assert!(
+        text.contains(&format!("layers: {}", img.layers.len())),
+        "{text}"
+    );
+    assert!(text.contains("config: linux/amd64"), "{text}");
+    assert!(text.contains("tags: v1"), "{text}");
+    assert!(text.contains("repository: fixtures/oci"), "{text}");
+
+    let out = Command::new("python3")
+        .arg(root().join("examples/python/inspect.py"))
+        .arg(format!("{}/fixtures/oci:nope", f.addr()))
+        .env("DOCKREG_LIB", shared_lib())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(40), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("DOCKREG_ERR_NOT_FOUND"), "{err}");
+}
+
+/// `make install-files` (what `make install` does after building) into a prefix, then the
+/// C example built with nothing but pkg-config and run.
+#[test]
+fn make_install_and_pkg_config() {
+    require_program("make", "make");
+    require_program("pkg-config", "pkg-config");
+    let f = shared();
+    let prefix = TempDir::new("ffi-prefix");
+    let profile_dir = lib_dir();
+    shared_lib();
+    run(
+        Command::new("make")
+            .arg("-s")
+            .arg("-C")
+            .arg(root())
+            .arg("install-files")
+            .arg(format!("PREFIX={}", prefix.path().display()))
+            .arg(format!("LIB_DIR={}", profile_dir.display())),
+        "make install-files",
+    );
+    for file in [
+        "include/dockreg.h",
+        "lib/libdockreg.so",
+        "lib/libdockreg.a",
+        "lib/pkgconfig/dockreg.pc",
+    ] {
+        assert!(prefix.join(file).is_file(), "{file} not installed");
+    }
+    let pc_path = prefix.join("lib/pkgconfig");
+    let flags = run(
+        Command::new("pkg-config")
+            .args(["--cflags", "--libs", "dockreg"])
+            .env("PKG_CONFIG_PATH", &pc_path),
+        "pkg-config",
+    );
+    let flags = stdout(&flags);
+    let exe = prefix.join("inspect");
+    let mut cmd = Command::new("cc");
+    cmd.args(["-std=c99", "-Wall", "-Wextra", "-Werror"])
+        .arg(root().join("examples/c/inspect.c"))
+        .args(flags.split_whitespace())
+        .arg(format!("-Wl,-rpath,{}", prefix.join("lib").display()))
+        .arg("-o")
+        .arg(&exe);
+    run(&mut cmd, "cc with pkg-config flags");
+    let image = format!("{}/{}", f.addr(), f.oci_image.reference());
+    let text = stdout(&run(
+        Command::new(&exe).arg(&image).env_remove("LD_LIBRARY_PATH"),
+        "installed inspect",
+    ));
+    check_inspect_output(&text, f);
+
+    // Static linking with `pkg-config --static`.
+    let static_flags = run(
+        Command::new("pkg-config")
+            .args(["--cflags", "--libs", "--static", "dockreg"])
+            .env("PKG_CONFIG_PATH", &pc_path),
+        "pkg-config --static",
+    );
+    let static_exe = prefix.join("inspect-static");
+    let mut cmd = Command::new("cc");
+    cmd.args(["-std=c99", "-Wall", "-Wextra", "-Werror"])
+        .arg(root().join("examples/c/inspect.c"))
+        .arg(format!("-I{}", prefix.join("include").display()))
+        .arg(prefix.join("lib/libdockreg.a"))
+        .args(
+            stdout(&static_flags)
+                .split_whitespace()
+                .filter(|f| !f.starts_with("-ldockreg") && !f.starts_with("-L")),
+        )
+        .arg("-o")
+        .arg(&static_exe);
+    run(&mut cmd, "cc static");
+    let text = stdout(&run(
+        Command::new(&static_exe).arg(&image),
+        "static inspect",
+    ));
+    check_inspect_output(&text, f);
+}
+
+/// The shared library exports the C ABI and nothing else.
+#[test]
+fn only_dockreg_symbols_are_exported() {
+    require_program("nm", "binutils");
+    let out = run(
+        Command::new("nm")
+            .args(["-D", "--defined-only"])
+            .arg(shared_lib()),
+        "nm -D",
+    );
+    let symbols: Vec<String> = stdout(&out)
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(2).map(str::to_string))
+        .collect();
+    let foreign: Vec<&String> = symbols
+        .iter()
+        .filter(|s| !s.starts_with("dockreg_"))
+        .collect();
+    assert!(
+        foreign.is_empty(),
+        "symbols other than dockreg_*: {foreign:?}"
+    );
+    let header = std::fs::read_to_string(root().join("include/dockreg.h")).unwrap();
+    for s in &symbols {
+        assert!(
+            header.contains(&format!(" {s}(")) || header.contains(&format!("*{s}(")),
+            "{s} is exported but not declared"
+        );
+    }
+    assert!(symbols.len() >= 20, "{symbols:?}");
+}
+
+/// A registry that is not running: nothing listens on a fresh free port.
+#[test]
+fn registry_down_is_a_connect_error_from_c_too() {
+    // Covered in detail by abi_test.c; this checks the examples' exit status for it.
+    let tmp = TempDir::new("ffi-down");
+    let exe = tmp.join("inspect");
+    compile("cc", "c99", &[root().join("examples/c/inspect.c")], &exe);
+    let out = program(&exe)
+        .arg(format!("127.0.0.1:{}/app:v1", free_port()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(20), "{out:?}");
+}
