@@ -154,7 +154,7 @@ impl Response {
     }
 
     /// Reads and drops what is left of the body so the connection can be reused.
-    fn drain(mut self) {
+    pub(crate) fn drain(mut self) {
         let _ = self
             .body
             .with_config()

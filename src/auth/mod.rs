@@ -90,7 +90,8 @@ impl Credentials {
         Self::Bearer(Secret::new(token))
     }
 
-    fn basic_header(&self) -> Option<String> {
+    /// `Basic base64(user:password)` for user-and-password credentials.
+    pub(crate) fn basic_header(&self) -> Option<String> {
         match self {
             Self::Basic { username, password } => {
                 let raw = format!("{username}:{}", password.expose());
@@ -285,13 +286,21 @@ impl Authenticator {
                 let tok = token::fetch(t, registry, &c, scope, credentials.as_ref())
                     .inspect_err(|_| self.forget_credentials(registry))?;
                 let header = tok.header();
-                self.lock()
-                    .tokens
-                    .insert((registry.to_string(), scope.clone()), tok);
+                self.remember_token(registry, scope, tok);
                 Ok(Some(header))
             }
             _ => Ok(None),
         }
+    }
+
+    /// Caches a token; expired ones are dropped on the way, so a long-lived client that
+    /// touches many repositories does not keep every token it ever fetched.
+    fn remember_token(&self, registry: &str, scope: &Scope, token: Token) {
+        let mut state = self.lock();
+        state.tokens.retain(|_, t| t.fresh());
+        state
+            .tokens
+            .insert((registry.to_string(), scope.clone()), token);
     }
 
     /// Learns from a 401; true when a retry with new authorization may succeed. The transport
@@ -347,9 +356,7 @@ impl Authenticator {
                 };
                 let tok = token::fetch(t, registry, &c, &wanted, credentials.as_ref())
                     .inspect_err(|_| self.forget_credentials(registry))?;
-                self.lock()
-                    .tokens
-                    .insert((registry.to_string(), scope.clone()), tok);
+                self.remember_token(registry, scope, tok);
                 Ok(true)
             }
             _ => Ok(false),

@@ -2,8 +2,6 @@
 
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-
 use super::{Challenge, Credentials, Scope};
 use crate::error::{Error, Result};
 use crate::transport::{Body, Method, Request, Transport};
@@ -147,15 +145,8 @@ pub(crate) fn fetch(
                 target = url::with_query(&target, "scope", s);
             }
             let mut headers = Vec::new();
-            if let Some(Credentials::Basic { username, password }) = credentials {
-                let raw = format!("{username}:{}", password.expose());
-                headers.push((
-                    "authorization",
-                    format!(
-                        "Basic {}",
-                        base64::engine::general_purpose::STANDARD.encode(raw)
-                    ),
-                ));
+            if let Some(basic) = credentials.and_then(Credentials::basic_header) {
+                headers.push(("authorization", basic));
             }
             t.send(Request {
                 method: Method::Get,

@@ -273,6 +273,9 @@ impl Client {
             .get_blob_with(repository, digest, &mut out, options)
             .and_then(|n| {
                 out.flush().map_err(|e| io_err(&tmp, e))?;
+                // On disk before the rename, so a crash cannot leave a complete-looking name
+                // over incomplete content.
+                out.get_ref().sync_all().map_err(|e| io_err(&tmp, e))?;
                 Ok(n)
             });
         drop(out);

@@ -140,7 +140,8 @@ impl<'a> Copier<'a> {
         }
     }
 
-    /// Copies what `raw` references, then `raw` itself under `tag` (or its digest).
+    /// Copies what `raw` references, then `raw` itself under `tag` (or its digest). What the
+    /// destination already has is only tagged.
     fn copy_manifest(&mut self, raw: &RawManifest, tag: Option<&str>) -> Result<Digest> {
         if raw.media_type.is_empty() {
             return Err(Error::InvalidInput(format!(
@@ -149,38 +150,53 @@ impl<'a> Copier<'a> {
                 raw.digest
             )));
         }
-        if !self.manifests_done.contains(&raw.digest) && !self.dst_has_manifest(&raw.digest)? {
-            match self.client.parse_served_manifest(raw, self.src)? {
-                Manifest::Index(index) => {
-                    for child in &index.manifests {
-                        if is_manifest(&child.media_type) {
-                            if self.manifests_done.contains(&child.digest)
-                                || self.dst_has_manifest(&child.digest)?
-                            {
-                                continue;
-                            }
-                            let child_raw = self
-                                .client
-                                .get_raw_manifest(&by_digest(self.src, child.digest.clone())?)?;
-                            self.copy_manifest(&child_raw, None)?;
-                        } else {
-                            self.copy_blob(child)?;
-                        }
+        if self.manifests_done.contains(&raw.digest) || self.dst_has_manifest(&raw.digest)? {
+            if tag.is_none() {
+                return Ok(raw.digest.clone());
+            }
+        } else {
+            self.copy_contents(raw)?;
+        }
+        self.put(raw, tag)
+    }
+
+    /// Copies the blobs and child manifests `raw` references (children the destination has
+    /// are skipped after one HEAD each, before they are fetched).
+    fn copy_contents(&mut self, raw: &RawManifest) -> Result<()> {
+        match self.client.parse_served_manifest(raw, self.src)? {
+            Manifest::Index(index) => {
+                for child in &index.manifests {
+                    if !is_manifest(&child.media_type) {
+                        self.copy_blob(child)?;
+                        continue;
                     }
-                }
-                Manifest::Image(m) => {
-                    self.copy_blob(&m.config)?;
-                    for layer in &m.layers {
-                        if !layer.urls.is_empty() && layer.media_type.contains("foreign") {
-                            continue; // a foreign layer lives elsewhere by design
-                        }
-                        self.copy_blob(layer)?;
+                    if self.manifests_done.contains(&child.digest)
+                        || self.dst_has_manifest(&child.digest)?
+                    {
+                        continue;
                     }
+                    let child_raw = self
+                        .client
+                        .get_raw_manifest(&by_digest(self.src, child.digest.clone())?)?;
+                    self.copy_contents(&child_raw)?;
+                    self.put(&child_raw, None)?;
                 }
             }
-        } else if tag.is_none() {
-            return Ok(raw.digest.clone());
+            Manifest::Image(m) => {
+                self.copy_blob(&m.config)?;
+                for layer in &m.layers {
+                    if !layer.urls.is_empty() && layer.media_type.contains("foreign") {
+                        continue; // a foreign layer lives elsewhere by design
+                    }
+                    self.copy_blob(layer)?;
+                }
+            }
         }
+        Ok(())
+    }
+
+    /// PUTs `raw` byte-exact under `tag` (or its digest).
+    fn put(&mut self, raw: &RawManifest, tag: Option<&str>) -> Result<Digest> {
         let target = match tag {
             Some(t) => self.dst.with_tag(t)?,
             None => by_digest(self.dst, raw.digest.clone())?,

@@ -241,7 +241,7 @@ impl Client {
             }
         }
         let subject = resp.header("oci-subject").map(str::to_string);
-        let _ = resp.read_limited(64 * 1024);
+        resp.drain();
         Ok((digest, subject))
     }
 
@@ -276,7 +276,7 @@ impl Client {
             Scope::delete(image.repository()),
         );
         let resp = self.transport().send(req)?;
-        let _ = resp.read_limited(64 * 1024);
+        resp.drain();
         Ok(())
     }
 
@@ -303,7 +303,7 @@ impl Client {
         );
         match self.transport().send(req) {
             Ok(resp) => {
-                let _ = resp.read_limited(64 * 1024);
+                resp.drain();
                 Ok(())
             }
             Err(e) if tag_delete_unsupported(&e) => Err(Error::Unsupported {

@@ -325,10 +325,12 @@ impl Upload<'_, '_, '_> {
 
     /// The closing PUT with the rest of the blob (digest and size known); `Some` when done.
     fn put_rest(&mut self, session: &mut Session, committed: u64) -> Result<Option<Digest>, Step> {
-        let digest = self
-            .digest
-            .clone()
-            .unwrap_or_else(|| Hasher::sha256().finish());
+        // Only taken with a known digest (see `send_all`): without one there is nothing to PUT.
+        let Some(digest) = self.digest.clone() else {
+            return Err(Step::Fatal(Error::InvalidInput(
+                "a monolithic upload needs the blob's digest".into(),
+            )));
+        };
         let size = self.size.unwrap_or(0);
         let len = size.saturating_sub(committed);
         let target = url::with_query(&session.location, "digest", digest.as_str());
@@ -450,7 +452,7 @@ impl Upload<'_, '_, '_> {
         if resp.header("location").is_some() {
             session.location = location(&resp).map_err(Step::Fatal)?;
         }
-        let _ = resp.read_limited(64 * 1024);
+        resp.drain();
         if self.size.is_some_and(|s| committed + len >= s) && !buffered {
             return self.close(session).map(Some);
         }
@@ -537,7 +539,7 @@ impl Upload<'_, '_, '_> {
     fn finish(&self, resp: Response, digest: &Digest) -> Result<Digest> {
         let url = url::without_query(&resp.url).to_string();
         let announced = resp.header("docker-content-digest").map(str::to_string);
-        let _ = resp.read_limited(64 * 1024);
+        resp.drain();
         if let Some(a) = announced {
             if let Ok(a) = a.parse::<Digest>() {
                 if a.algorithm() == digest.algorithm() && &a != digest {

@@ -5,8 +5,8 @@
 //! `PUT <location>?digest=<digest>` (201). What happens in between depends on what is known:
 //!
 //! - **digest and size known** (the usual case for files already hashed, and for copies): the
-//!   bytes go in the closing PUT itself, streamed with a `Content-Length`: two requests, one pass
-//!   over the data.
+//!   bytes go in the closing PUT itself, streamed with a `Content-Length`: a HEAD (skipped when
+//!   the repository has the blob), the POST and the PUT, one pass over the data.
 //! - **digest unknown, size known** (a fresh stream): the bytes go in one `PATCH` with
 //!   `Content-Range: 0-(size-1)`, hashed on their way out, and the closing PUT carries only the
 //!   digest. Still one pass over the data and constant memory. The alternative, hashing first and
@@ -279,7 +279,7 @@ impl Client {
             Scope::delete(repository.repository()),
         );
         let resp = self.transport().send(req)?;
-        let _ = resp.read_limited(64 * 1024);
+        resp.drain();
         Ok(())
     }
 
@@ -394,7 +394,7 @@ impl Client {
             Request::new(Method::Post, target, repository.registry(), scope).body(Body::Bytes(&[]));
         let resp = self.transport().send(req)?;
         if resp.status == 201 {
-            let _ = resp.read_limited(64 * 1024);
+            resp.drain();
             return Ok(Mounted::Done);
         }
         Ok(Mounted::Session(Session {
@@ -412,7 +412,7 @@ impl Client {
             Scope::push(repository.repository()),
         );
         if let Ok(resp) = self.transport().send(req) {
-            let _ = resp.read_limited(64 * 1024);
+            resp.drain();
         }
     }
 
@@ -436,7 +436,7 @@ impl Client {
         }
         let range = resp.header("range").map(str::to_string);
         let url = url::without_query(&resp.url).to_string();
-        let _ = resp.read_limited(64 * 1024);
+        resp.drain();
         match range {
             None => Ok(0),
             Some(r) => match parse_range_end(&r) {
