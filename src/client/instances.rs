@@ -10,9 +10,9 @@ use crate::image_config::ImageInstance;
 use crate::manifest::Manifest;
 use crate::reference::Reference;
 
-use super::Client;
 use super::listing::GcrManifest;
 use super::manifests::parse_served;
+use super::{Client, fanout};
 
 impl Client {
     /// Every image of a repository keyed by manifest digest, with its tags, size and times (the
@@ -21,7 +21,9 @@ impl Client {
     /// GCR and Artifact Registry list these with the tags, in one listing. Elsewhere they are
     /// built from the tags: one HEAD per tag, then per distinct digest the manifest and config
     /// (size = config + layers, created from the config; uploaded unknown). For an index the
-    /// client's platform's image gives size and time.
+    /// client's platform's image gives size and time. Those requests are independent, so up to
+    /// eight are in flight at once (one client, shared pool). A tag deleted between the listing
+    /// and its HEAD is left out.
     pub fn list_instances(
         &self,
         repository: &Reference,
@@ -46,16 +48,27 @@ impl Client {
         repository: &Reference,
         tags: Vec<String>,
     ) -> Result<BTreeMap<Digest, ImageInstance>> {
+        // A tag deleted since the listing has no instance any more: it is left out, not an error.
+        let digests = fanout::map(&tags, |tag| {
+            match self.get_digest(&repository.with_tag(tag)?) {
+                Ok(d) => Ok(Some(d)),
+                Err(e) if e.is_not_found() => Ok(None),
+                Err(e) => Err(e),
+            }
+        })?;
         let mut by_digest: BTreeMap<Digest, Vec<String>> = BTreeMap::new();
-        for tag in tags {
-            let digest = self.get_digest(&repository.with_tag(&tag)?)?;
-            by_digest.entry(digest).or_default().push(tag);
+        for (tag, digest) in tags.into_iter().zip(digests) {
+            if let Some(d) = digest {
+                by_digest.entry(d).or_default().push(tag);
+            }
         }
+        let by_digest: Vec<(Digest, Vec<String>)> = by_digest.into_iter().collect();
+        let details = fanout::map(&by_digest, |(digest, _)| {
+            self.size_and_created(&repository.with_digest(digest.clone()))
+        })?;
         let mut out = BTreeMap::new();
-        for (digest, mut tags) in by_digest {
+        for ((digest, mut tags), (size_bytes, created)) in by_digest.into_iter().zip(details) {
             tags.sort();
-            let (size_bytes, created) =
-                self.size_and_created(&repository.with_digest(digest.clone()))?;
             out.insert(
                 digest.clone(),
                 ImageInstance {

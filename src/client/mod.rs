@@ -2,6 +2,7 @@
 
 mod blobs;
 mod copy;
+mod fanout;
 mod instances;
 mod listing;
 mod manifests;
