@@ -65,6 +65,11 @@ run config "$registry/demo/hello:v1"
 run tag "$registry/demo/hello:v1" stable
 run tags "$registry/demo/hello"
 run instances "$registry/demo/hello"
+run push "$work/rootfs" "$registry/demo/pushed:v1"
+run copy "$registry/demo/hello:v1" "$registry/mirror/hello:v1"
+run platforms "$registry/mirror/hello:v1"
+echo; echo "\$ dockreg delete $registry/demo/hello:stable   # distribution cannot delete a tag alone"
+"$cli" delete "$registry/demo/hello:stable" || echo "(exit status $?: refused, and no digest was deleted)"
 run catalog "$registry"
 echo
 echo "== skopeo sees the new tag at: $(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$registry/demo/hello:stable")"

@@ -87,7 +87,8 @@ impl Client {
     /// `Range: bytes=N-`; a `206` continues, a `200` (no range support) is read again from the
     /// start with the first `N` bytes skipped, so `out` is only ever appended to. The digest is
     /// checked over everything written; redirects to storage hosts are followed without
-    /// Authorization.
+    /// Authorization. When neither the options nor the answer give the size, a HEAD asks for
+    /// it, so an endless body cannot fill the output.
     pub fn get_blob_with(
         &self,
         repository: &Reference,
