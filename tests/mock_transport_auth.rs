@@ -486,6 +486,34 @@ fn short_lived_token_is_fetched_again() {
     t.authorized.expect(2).assert();
 }
 
+/// Threads that find the token expired together wait for one fetch instead of each asking
+/// the token server.
+#[test]
+fn threads_share_one_token_fetch_after_expiry() {
+    let mut server = Server::new();
+    let img = TestImage::oci("amd64", "2024-01-01T00:00:00Z");
+    let t = token_registry(
+        &mut server,
+        r#"{"token":"tok-8","expires_in":1}"#,
+        "tok-8",
+        200,
+        &img,
+    );
+    let c = client();
+    let image = reference(&server, "a/b:v1");
+    c.get_raw_manifest(&image).unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            let (c, image) = (c.clone(), image.clone());
+            s.spawn(move || c.get_raw_manifest(&image).unwrap());
+        }
+    });
+    t.challenge.expect(1).assert();
+    t.token.expect(2).assert();
+    t.authorized.expect(9).assert();
+}
+
 #[test]
 fn unauthorized_after_a_fresh_token_does_not_loop() {
     let mut server = Server::new();

@@ -18,7 +18,7 @@ mod token;
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 
@@ -176,6 +176,8 @@ struct State {
     /// Credentials looked up in files and helpers (`None`: there are none), so that a helper
     /// runs once per registry rather than once per request.
     found: HashMap<String, Option<Credentials>>,
+    /// One lock per (registry, scope) held while its token is fetched.
+    gates: HashMap<(String, Scope), Arc<Mutex<()>>>,
 }
 
 /// Produces `Authorization` values and learns from 401 answers. Shared by all clones of a client.
@@ -264,21 +266,29 @@ impl Authenticator {
                 .credentials(t, registry)?
                 .and_then(|c| c.bearer_header()));
         }
-        let challenge = {
-            let state = self.lock();
-            if let Some(tok) = state.tokens.get(&(registry.to_string(), scope.clone())) {
-                if tok.fresh() {
-                    return Ok(Some(tok.header()));
-                }
-            }
-            state.challenges.get(registry).cloned()
-        };
+        if let Some(header) = self.cached_token(registry, scope) {
+            return Ok(Some(header));
+        }
+        let challenge = self.lock().challenges.get(registry).cloned();
         let Some(c) = challenge else { return Ok(None) };
         match c.scheme.as_str() {
             "basic" => Ok(self
                 .credentials(t, registry)?
                 .and_then(|c| c.basic_header().or_else(|| c.bearer_header()))),
             "bearer" => {
+                // One fetch per registry and scope at a time: threads that find the token
+                // missing or stale together wait for the first one's fetch instead of each
+                // asking the token server (and running the credential helper).
+                let gate = self
+                    .lock()
+                    .gates
+                    .entry((registry.to_string(), scope.clone()))
+                    .or_default()
+                    .clone();
+                let _turn = gate.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(header) = self.cached_token(registry, scope) {
+                    return Ok(Some(header));
+                }
                 let credentials = self.credentials(t, registry)?;
                 if let Some(header) = credentials.as_ref().and_then(Credentials::bearer_header) {
                     return Ok(Some(header));
@@ -293,11 +303,20 @@ impl Authenticator {
         }
     }
 
+    /// The `Authorization` value of a fresh cached token for this registry and scope.
+    fn cached_token(&self, registry: &str, scope: &Scope) -> Option<String> {
+        let state = self.lock();
+        let tok = state.tokens.get(&(registry.to_string(), scope.clone()))?;
+        tok.fresh().then(|| tok.header())
+    }
+
     /// Caches a token; expired ones are dropped on the way, so a long-lived client that
     /// touches many repositories does not keep every token it ever fetched.
     fn remember_token(&self, registry: &str, scope: &Scope, token: Token) {
         let mut state = self.lock();
         state.tokens.retain(|_, t| t.fresh());
+        let State { tokens, gates, .. } = &mut *state;
+        gates.retain(|key, gate| tokens.contains_key(key) || Arc::strong_count(gate) > 1);
         state
             .tokens
             .insert((registry.to_string(), scope.clone()), token);
