@@ -165,6 +165,26 @@ fn push_user_pushes() {
     assert_eq!(client.list_tags(&other).unwrap().len(), 2);
 }
 
+/// A blob push asks its existence HEAD, POST and PUT under one scope: one token, not one for
+/// the HEAD's pull and another for the upload.
+#[test]
+fn blob_push_costs_one_token() {
+    let s = setup();
+    let client = s.client(PUSHER);
+    let repo = s.image("team/blobs");
+    // The first request teaches the challenge (401 then a token): count from a warm client.
+    client.list_tags(&s.image("team/app")).unwrap();
+    let before = s.tokens.count();
+    let data = b"a blob pushed with one token".to_vec();
+    let digest = client.push_blob_bytes(&repo, &data).unwrap();
+    assert_eq!(digest, dockreg::Digest::sha256_of(&data));
+    let used = s.tokens.count() - before;
+    assert_eq!(used, 1, "{:?}", s.tokens.requests());
+    // A second push to the same repository reuses it.
+    client.push_blob_bytes(&repo, b"another blob").unwrap();
+    assert_eq!(s.tokens.count() - before, 1, "{:?}", s.tokens.requests());
+}
+
 #[test]
 fn anonymous_and_wrong_password() {
     let s = setup();

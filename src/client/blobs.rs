@@ -27,13 +27,20 @@ impl Client {
     /// Size of a blob when the repository has it, `None` when it does not (404). An answer
     /// without `Content-Length` is an [`Error::InvalidResponse`].
     pub fn head_blob(&self, repository: &Reference, digest: &Digest) -> Result<Option<u64>> {
+        self.head_blob_for(repository, digest, Scope::pull(repository.repository()))
+    }
+
+    /// [`Client::head_blob`] under the scope of the operation it belongs to: a HEAD before an
+    /// upload asks with the push scope, so the upload reuses its token instead of fetching a
+    /// second one (tokens are cached per scope).
+    pub(crate) fn head_blob_for(
+        &self,
+        repository: &Reference,
+        digest: &Digest,
+        scope: Scope,
+    ) -> Result<Option<u64>> {
         let url = self.blob_url(repository, digest);
-        let req = Request::new(
-            Method::Head,
-            url,
-            repository.registry(),
-            Scope::pull(repository.repository()),
-        );
+        let req = Request::new(Method::Head, url, repository.registry(), scope);
         match self.transport().send(req) {
             Ok(resp) => match resp.content_length() {
                 Some(n) => Ok(Some(n)),

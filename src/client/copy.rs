@@ -213,7 +213,8 @@ impl<'a> Copier<'a> {
             Method::Head,
             format!("{}/manifests/{digest}", self.client.repo_base(self.dst)),
             self.dst.registry(),
-            Scope::pull(self.dst.repository()),
+            // The copy's PUTs need push: one token serves every request to the destination.
+            Scope::push(self.dst.repository()),
         )
         .header("accept", media_type::MANIFEST_ACCEPT);
         match self.client.transport().send(req) {
@@ -244,7 +245,9 @@ impl<'a> Copier<'a> {
 
     fn copy_blob_once(&self, desc: &Descriptor) -> Result<()> {
         let c = self.client;
-        if c.head_blob(self.dst, &desc.digest)?.is_some() {
+        if c.head_blob_for(self.dst, &desc.digest, Scope::push(self.dst.repository()))?
+            .is_some()
+        {
             return Ok(());
         }
         let mount = self

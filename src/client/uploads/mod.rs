@@ -322,7 +322,9 @@ impl Client {
         if let Some(d) = &digest {
             d.hasher()?;
             if skip_existing && session.is_none() {
-                if let Some(found) = self.head_blob(repository, d)? {
+                if let Some(found) =
+                    self.head_blob_for(repository, d, Scope::push(repository.repository()))?
+                {
                     if size.is_none_or(|s| s == found) {
                         if let Some(p) = progress.as_mut() {
                             p(found, Some(found));
