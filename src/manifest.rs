@@ -117,6 +117,19 @@ impl ImageIndex {
         self.manifests.get(i)
     }
 
+    /// The entry for `platform`, or [`Error::PlatformNotFound`] naming `reference` and the
+    /// platforms the index does list.
+    pub fn select_or_error(&self, platform: &Platform, reference: &str) -> Result<&Descriptor> {
+        self.select(platform).ok_or_else(|| {
+            let available: Vec<String> = self.platforms().iter().map(|p| p.to_string()).collect();
+            Error::PlatformNotFound {
+                reference: reference.to_string(),
+                platform: platform.to_string(),
+                available: available.join(", "),
+            }
+        })
+    }
+
     /// Platforms of the entries that have one.
     pub fn platforms(&self) -> Vec<&Platform> {
         self.manifests

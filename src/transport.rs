@@ -215,7 +215,8 @@ impl Transport {
         let mut auth_retried = false;
         let mut io_retried = false;
         loop {
-            let on_registry = req.registry.is_some() && url::origin(&target) == home;
+            let same_origin = url::origin(&target) == home;
+            let on_registry = req.registry.is_some() && same_origin;
             let authorization = match req.registry {
                 Some(registry) if on_registry => {
                     self.auth.authorization(self, registry, &req.scope)?
@@ -224,7 +225,6 @@ impl Transport {
             };
             let sent_authorization = authorization.is_some();
             // An Authorization a caller put in the headers (token realm requests) stays home too.
-            let same_origin = url::origin(&target) == home;
             let headers: Vec<(&'static str, String)> = req
                 .headers
                 .iter()

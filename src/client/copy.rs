@@ -80,15 +80,7 @@ impl Client {
         let mut raw = self.get_raw_manifest(src)?;
         if let Some(platform) = &options.platform {
             if let Manifest::Index(index) = self.parse_served_manifest(&raw, src)? {
-                let Some(entry) = index.select(platform) else {
-                    let available: Vec<String> =
-                        index.platforms().iter().map(|p| p.to_string()).collect();
-                    return Err(Error::PlatformNotFound {
-                        reference: src.to_string(),
-                        platform: platform.to_string(),
-                        available: available.join(", "),
-                    });
-                };
+                let entry = index.select_or_error(platform, &src.to_string())?;
                 raw = self.get_raw_manifest(&by_digest(src, entry.digest.clone())?)?;
             }
         }

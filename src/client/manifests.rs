@@ -104,15 +104,7 @@ impl Client {
             }),
             Manifest::Index(index) => {
                 let platform = &self.config().platform;
-                let Some(entry) = index.select(platform) else {
-                    let available: Vec<String> =
-                        index.platforms().iter().map(|p| p.to_string()).collect();
-                    return Err(Error::PlatformNotFound {
-                        reference: image.to_string(),
-                        platform: platform.to_string(),
-                        available: available.join(", "),
-                    });
-                };
+                let entry = index.select_or_error(platform, &image.to_string())?;
                 let child = self.get_raw_manifest(&image.with_digest(entry.digest.clone()))?;
                 let url = self.manifest_url(image, entry.digest.as_str());
                 match parse_served(&child, &url)? {
