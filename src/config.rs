@@ -23,6 +23,12 @@ pub(crate) struct Config {
     pub page_size: u32,
     pub max_manifest_size: u64,
     pub max_json_size: u64,
+    /// Largest listing page (tags, catalog, referrers) accepted, in bytes.
+    pub max_page_bytes: u64,
+    /// Most entries one listing returns, counted across all its pages.
+    pub max_listing_entries: usize,
+    /// Deepest nesting of indexes inside indexes that is followed.
+    pub max_index_depth: usize,
     pub credentials: BTreeMap<String, Credentials>,
     pub root_certs_pem: Vec<Vec<u8>>,
     pub docker_config: DockerConfigSource,
@@ -54,6 +60,9 @@ impl Default for Config {
             page_size: 100,
             max_manifest_size: 4 * 1024 * 1024,
             max_json_size: 64 * 1024 * 1024,
+            max_page_bytes: 4 * 1024 * 1024,
+            max_listing_entries: 1_000_000,
+            max_index_depth: 4,
             credentials: BTreeMap::new(),
             root_certs_pem: Vec::new(),
             docker_config: DockerConfigSource::Default,

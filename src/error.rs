@@ -265,6 +265,30 @@ impl Error {
     }
 }
 
+/// Bytes of a non-JSON error body kept in the error.
+const ERROR_SNIPPET: usize = 512;
+
+/// The registry's `{"errors":[...]}` entries, or a short text of any other body.
+pub(crate) fn parse_error_body(body: &[u8]) -> (Vec<ErrorEntry>, Option<String>) {
+    #[derive(serde::Deserialize)]
+    struct Doc {
+        errors: Vec<ErrorEntry>,
+    }
+    if let Ok(doc) = serde_json::from_slice::<Doc>(body) {
+        return (doc.errors, None);
+    }
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.is_empty() {
+        return (Vec::new(), None);
+    }
+    let mut end = text.len().min(ERROR_SNIPPET);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    (Vec::new(), Some(text[..end].to_string()))
+}
+
 /// Shortens user input quoted in an error so a huge argument cannot flood a log.
 pub(crate) fn clip(input: &str) -> String {
     const MAX: usize = 300;
@@ -276,4 +300,25 @@ pub(crate) fn clip(input: &str) -> String {
         end -= 1;
     }
     format!("{}...", &input[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_bodies() {
+        let (e, s) = parse_error_body(br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{"Tag":"x"}}]}"#);
+        assert_eq!(e[0].code, "MANIFEST_UNKNOWN");
+        assert!(s.is_none());
+        let (e, s) = parse_error_body(b"404 page not found\n");
+        assert!(e.is_empty());
+        assert_eq!(s.as_deref(), Some("404 page not found"));
+        let long = "x".repeat(10_000);
+        assert_eq!(
+            parse_error_body(long.as_bytes()).1.unwrap().len(),
+            ERROR_SNIPPET
+        );
+        assert_eq!(parse_error_body(b""), (vec![], None));
+    }
 }

@@ -9,15 +9,13 @@ use ureq::http;
 
 use crate::auth::{Authenticator, Scope};
 use crate::config::Config;
-use crate::error::{Error, ErrorEntry, RegistryError, Result, TransportErrorKind};
+use crate::error::{Error, RegistryError, Result, TransportErrorKind, parse_error_body};
 use crate::url;
 
 /// Redirects followed for one GET or HEAD before giving up.
 const MAX_REDIRECTS: u32 = 10;
 /// Bytes of an error body read to find the registry's error document.
 const ERROR_BODY_LIMIT: u64 = 64 * 1024;
-/// Bytes of a non-JSON error body kept in the error.
-const ERROR_SNIPPET: usize = 512;
 
 /// HTTP methods the registry API uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -469,27 +467,6 @@ fn error_from_response(resp: Response) -> Error {
     })
 }
 
-/// The registry's `{"errors":[...]}` entries, or a short text of any other body.
-pub(crate) fn parse_error_body(body: &[u8]) -> (Vec<ErrorEntry>, Option<String>) {
-    #[derive(serde::Deserialize)]
-    struct Doc {
-        errors: Vec<ErrorEntry>,
-    }
-    if let Ok(doc) = serde_json::from_slice::<Doc>(body) {
-        return (doc.errors, None);
-    }
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    if text.is_empty() {
-        return (Vec::new(), None);
-    }
-    let mut end = text.len().min(ERROR_SNIPPET);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    (Vec::new(), Some(text[..end].to_string()))
-}
-
 /// `Retry-After` as seconds or as an HTTP date.
 pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
     if let Ok(secs) = value.trim().parse::<u64>() {
@@ -507,22 +484,6 @@ pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn error_bodies() {
-        let (e, s) = parse_error_body(br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{"Tag":"x"}}]}"#);
-        assert_eq!(e[0].code, "MANIFEST_UNKNOWN");
-        assert!(s.is_none());
-        let (e, s) = parse_error_body(b"404 page not found\n");
-        assert!(e.is_empty());
-        assert_eq!(s.as_deref(), Some("404 page not found"));
-        let long = "x".repeat(10_000);
-        assert_eq!(
-            parse_error_body(long.as_bytes()).1.unwrap().len(),
-            ERROR_SNIPPET
-        );
-        assert_eq!(parse_error_body(b""), (vec![], None));
-    }
 
     #[test]
     fn retry_after_forms() {

@@ -4,7 +4,7 @@ mod blobs;
 mod copy;
 mod fanout;
 mod instances;
-mod listing;
+pub(crate) mod listing;
 mod manifests;
 mod referrers;
 mod uploads;
