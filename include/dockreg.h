@@ -322,16 +322,28 @@ void dockreg_string_free(char *string);
  *     },
  *     "docker_config": "default",  // "default" ($DOCKER_CONFIG, ~/.docker/config.json, podman),
  *                                  // a config.json path, or null for no credential files
- *     "connect_timeout_ms": 30000, // default 30 s
- *     "read_timeout_ms": 300000,   // between bytes of a response; null: none. Default 300 s
- *     "request_timeout_ms": null,  // a whole request; null (default): none
+ *     "connect_timeout_ms": 15000, // TCP + TLS; default 15 s
+ *     "request_timeout_ms": 30000, // one attempt of a metadata request (manifests, tags,
+ *                                  // tokens, HEADs), body included; null: none. Default 30 s
+ *     "stall_timeout_ms": 60000,   // longest time without a byte read or written; bounds
+ *                                  // blob transfers of any size. Default 60 s
+ *     "retry": {                   // every key optional; defaults shown
+ *       "max_attempts": 4,         // 1 (no retries) to 20
+ *       "initial_backoff_ms": 250, "max_backoff_ms": 8000,
+ *       "max_total_wait_ms": 30000, "max_retry_after_ms": 30000
+ *     },
+ *     "max_page_bytes": 4194304,   // one listing page; default 4 MiB
+ *     "max_listing_entries": 1000000, // one listing, all pages; default 1,000,000
+ *     "max_index_depth": 4,        // indexes nested in indexes; default 4
  *     "platform": "linux/arm64",   // picked from indexes; default "linux/amd64"
  *     "ca_certificates_pem_path": "/etc/ssl/extra.pem", // trusted besides the built-in roots
  *     "user_agent": "mytool/1.0",  // default "dockreg/<version>"
  *     "page_size": 100,            // entries per listing page, 1 to 1000; default 100
- *     "max_manifest_size": 4194304 // bytes; default 4 MiB
+ *     "max_manifest_size": 4194304 // bytes, at least 1; default 4 MiB
  *   }
  *   ```
+ *   Changed in 0.2: `read_timeout_ms` is the old name of `stall_timeout_ms` (still accepted);
+ *   its `null` ("no limit") is refused, since every request is now bounded.
  * - `out`: must not be NULL; on success receives the new client, which the caller frees with
  *   `dockreg_client_free`.
  *

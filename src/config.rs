@@ -1,22 +1,28 @@
-//! Client options and their builder.
+//! Client options as plain data, with their defaults. `ClientBuilder` (in `client/`) fills
+//! them in; the HTTP layer, the authenticator and the operations read them.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
-use crate::auth::Credentials;
-use crate::client::Client;
-use crate::error::{Error, Result};
 use crate::platform::Platform;
+use crate::retry::RetryPolicy;
 
 /// Largest page size a listing asks for (the spec lets registries refuse more).
 pub const MAX_PAGE_SIZE: u32 = 1000;
 
-/// Options of a [`Client`], fixed when it is built.
+/// Options of a client, fixed when it is built. Every default is set in `Default` below, and
+/// each is documented on its builder setter.
 #[derive(Clone)]
 pub(crate) struct Config {
+    /// Time to open a connection (TCP and TLS).
     pub connect_timeout: Duration,
-    pub read_timeout: Option<Duration>,
+    /// Deadline of one attempt of a metadata request (manifests, tags, catalog, tokens, HEADs),
+    /// body included; `None`: none (the stall rule still applies).
     pub request_timeout: Option<Duration>,
+    /// Longest time without a byte read or written before a request fails: bounds blob
+    /// transfers of any size, and every other request too.
+    pub stall_timeout: Duration,
+    pub retry: RetryPolicy,
     pub user_agent: String,
     pub platform: Platform,
     pub insecure: BTreeSet<String>,
@@ -29,31 +35,16 @@ pub(crate) struct Config {
     pub max_listing_entries: usize,
     /// Deepest nesting of indexes inside indexes that is followed.
     pub max_index_depth: usize,
-    pub credentials: BTreeMap<String, Credentials>,
     pub root_certs_pem: Vec<Vec<u8>>,
-    pub docker_config: DockerConfigSource,
-    pub credential_helpers: crate::auth::HelperOptions,
-}
-
-/// Where the client looks for Docker/podman credential files.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DockerConfigSource {
-    /// `$DOCKER_CONFIG/config.json` (else `~/.docker/config.json`), then the podman/skopeo
-    /// auth file (`$REGISTRY_AUTH_FILE`, else `$XDG_RUNTIME_DIR/containers/auth.json` and
-    /// `~/.config/containers/auth.json`), each with its credential helpers.
-    Default,
-    /// This file only (`config.json` format; a file named `auth.json` is read as podman's).
-    Path(std::path::PathBuf),
-    /// No files: only credentials given to the builder.
-    None,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Self {
-            connect_timeout: Duration::from_secs(30),
-            read_timeout: Some(Duration::from_secs(300)),
-            request_timeout: None,
+            connect_timeout: Duration::from_secs(15),
+            request_timeout: Some(Duration::from_secs(30)),
+            stall_timeout: Duration::from_secs(60),
+            retry: RetryPolicy::default(),
             user_agent: concat!("dockreg/", env!("CARGO_PKG_VERSION")).to_string(),
             platform: Platform::linux_amd64(),
             insecure: BTreeSet::new(),
@@ -63,10 +54,7 @@ impl Default for Config {
             max_page_bytes: 4 * 1024 * 1024,
             max_listing_entries: 1_000_000,
             max_index_depth: 4,
-            credentials: BTreeMap::new(),
             root_certs_pem: Vec::new(),
-            docker_config: DockerConfigSource::Default,
-            credential_helpers: crate::auth::HelperOptions::default(),
         }
     }
 }
@@ -95,140 +83,6 @@ pub(crate) fn is_loopback(registry: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// Builds a [`Client`].
-///
-/// ```no_run
-/// use std::time::Duration;
-/// let client = dockreg::Client::builder()
-///     .insecure_registry("registry.lan:5000")
-///     .connect_timeout(Duration::from_secs(5))
-///     .platform("linux/arm64".parse()?)
-///     .build()?;
-/// # Ok::<(), dockreg::Error>(())
-/// ```
-#[derive(Default)]
-pub struct ClientBuilder {
-    config: Config,
-    error: Option<Error>,
-}
-
-impl ClientBuilder {
-    pub(crate) fn new() -> Self {
-        Self::default()
-    }
-
-    /// Time allowed to open a connection. Default: 30 s.
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.config.connect_timeout = timeout;
-        self
-    }
-
-    /// Longest wait for the next bytes of a response; `None` waits forever. Default: 300 s.
-    pub fn read_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.config.read_timeout = timeout;
-        self
-    }
-
-    /// Time allowed for one whole request, body included; `None` for no limit (blob transfers
-    /// can take long). Default: `None`.
-    pub fn request_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.config.request_timeout = timeout;
-        self
-    }
-
-    /// `User-Agent` header. Default: `dockreg/<version>`.
-    pub fn user_agent(mut self, user_agent: &str) -> Self {
-        self.config.user_agent = user_agent.to_string();
-        self
-    }
-
-    /// Platform picked out of an index by [`Client::get_manifest`]. Default: `linux/amd64`.
-    pub fn platform(mut self, platform: Platform) -> Self {
-        self.config.platform = platform;
-        self
-    }
-
-    /// Talk plain HTTP to this registry (`host:port` as in image references). Loopback
-    /// registries (`localhost`, `127.0.0.1`, `[::1]`) use HTTP anyway. Default: none.
-    pub fn insecure_registry(mut self, registry: &str) -> Self {
-        match crate::reference::parse_registry(registry) {
-            Ok(r) => {
-                self.config.insecure.insert(r);
-            }
-            Err(e) => self.error = self.error.or(Some(e)),
-        }
-        self
-    }
-
-    /// Entries per page asked of listings (1 to 1000). Default: 100.
-    pub fn page_size(mut self, n: u32) -> Self {
-        if (1..=MAX_PAGE_SIZE).contains(&n) {
-            self.config.page_size = n;
-        } else {
-            let e = Error::InvalidInput(format!("page size {n} is outside 1..={MAX_PAGE_SIZE}"));
-            self.error = self.error.or(Some(e));
-        }
-        self
-    }
-
-    /// Largest manifest accepted, in bytes. Default: 4 MiB.
-    pub fn max_manifest_size(mut self, bytes: u64) -> Self {
-        self.config.max_manifest_size = bytes;
-        self
-    }
-
-    /// Credentials for one registry (`host:port`; `docker.io` for Docker Hub). They take
-    /// precedence over credential files. Default: none.
-    pub fn credentials(mut self, registry: &str, credentials: Credentials) -> Self {
-        match crate::reference::parse_registry(registry) {
-            Ok(r) => {
-                self.config.credentials.insert(r, credentials);
-            }
-            Err(e) => self.error = self.error.or(Some(e)),
-        }
-        self
-    }
-
-    /// Where credential files are read from. Default: [`DockerConfigSource::Default`].
-    pub fn docker_config(mut self, source: DockerConfigSource) -> Self {
-        self.config.docker_config = source;
-        self
-    }
-
-    /// Looks for credential helpers (`docker-credential-<name>`) in this directory instead of
-    /// `$PATH`; call it again to add more directories, searched in order. Default: `$PATH`.
-    pub fn credential_helper_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
-        self.config
-            .credential_helpers
-            .dirs
-            .get_or_insert_with(Vec::new)
-            .push(dir.into());
-        self
-    }
-
-    /// Time a credential helper may run before it is stopped and the request fails.
-    /// Default: 30 s.
-    pub fn credential_helper_timeout(mut self, timeout: Duration) -> Self {
-        self.config.credential_helpers.timeout = timeout;
-        self
-    }
-
-    /// Trusts the CA certificates in this PEM text, in addition to the built-in roots.
-    /// Default: built-in roots only.
-    pub fn add_root_certificates_pem(mut self, pem: &[u8]) -> Self {
-        self.config.root_certs_pem.push(pem.to_vec());
-        self
-    }
-
-    /// Builds the client; fails when an option given earlier was invalid.
-    pub fn build(self) -> Result<Client> {
-        if let Some(e) = self.error {
-            return Err(e);
-        }
-        Client::from_config(self.config)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,17 +108,5 @@ mod tests {
         ] {
             assert_eq!(c.scheme(r), "https", "{r}");
         }
-    }
-
-    #[test]
-    fn bad_options_fail_the_build() {
-        assert!(ClientBuilder::new().page_size(0).build().is_err());
-        assert!(ClientBuilder::new().page_size(1001).build().is_err());
-        assert!(
-            ClientBuilder::new()
-                .insecure_registry("bad host")
-                .build()
-                .is_err()
-        );
     }
 }

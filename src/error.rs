@@ -34,7 +34,7 @@ pub enum Error {
     #[error("invalid argument: {0}")]
     InvalidInput(String),
     /// The request never got an HTTP answer: connection refused, DNS, TLS, timeout, I/O.
-    #[error("{method} {url}: {kind}: {message}")]
+    #[error("{method} {}: {kind}: {}{}", safe(url), safe(message), after(*attempts))]
     Transport {
         /// HTTP method of the request.
         method: String,
@@ -44,6 +44,8 @@ pub enum Error {
         kind: TransportErrorKind,
         /// Detail from the HTTP stack.
         message: String,
+        /// Attempts made (1 when the request was not retried).
+        attempts: u32,
     },
     /// The registry answered 404.
     #[error("not found: {0}")]
@@ -61,7 +63,12 @@ pub enum Error {
     #[error("registry error: {0}")]
     Registry(Box<RegistryError>),
     /// Content did not hash to the digest it was asked for or announced with.
-    #[error("digest mismatch for {url}: expected {expected}, got {actual}")]
+    #[error(
+        "digest mismatch for {}: expected {}, got {}",
+        safe(url),
+        safe(expected),
+        safe(actual)
+    )]
     DigestMismatch {
         /// Where the content came from.
         url: String,
@@ -71,7 +78,7 @@ pub enum Error {
         actual: String,
     },
     /// A response body was larger than the limit for its kind.
-    #[error("response from {url} exceeds the {limit}-byte limit")]
+    #[error("response from {} exceeds the {limit}-byte limit", safe(url))]
     TooLarge {
         /// Where the body came from.
         url: String,
@@ -79,7 +86,7 @@ pub enum Error {
         limit: u64,
     },
     /// The registry answered 2xx with something that is not what the protocol says.
-    #[error("invalid response from {url}: {message}")]
+    #[error("invalid response from {}: {}", safe(url), safe(message))]
     InvalidResponse {
         /// Where the response came from.
         url: String,
@@ -87,7 +94,7 @@ pub enum Error {
         message: String,
     },
     /// Credentials could not be obtained or used (helper failed, token server refused, ...).
-    #[error("authentication for {registry} failed: {message}")]
+    #[error("authentication for {registry} failed: {}", safe(message))]
     Auth {
         /// Registry the credentials were for.
         registry: String,
@@ -95,7 +102,10 @@ pub enum Error {
         message: String,
     },
     /// An index has no image for the platform asked for.
-    #[error("{reference} has no image for platform {platform} (it has: {available})")]
+    #[error(
+        "{reference} has no image for platform {platform} (it has: {})",
+        safe(available)
+    )]
     PlatformNotFound {
         /// The image asked for.
         reference: String,
@@ -118,7 +128,7 @@ pub enum Error {
     Cancelled,
     /// The registry does not support this operation (e.g. deleting a tag on its own); the
     /// registry's answer, when there was one, is kept.
-    #[error("{operation} is not supported by {registry}: {reason}")]
+    #[error("{operation} is not supported by {registry}: {}", safe(reason))]
     Unsupported {
         /// What was asked (e.g. `deleting the tag 127.0.0.1:5000/app:v1`).
         operation: String,
@@ -175,6 +185,8 @@ pub struct RegistryError {
     pub body: Option<String>,
     /// `Retry-After` as a delay, when the registry sent one (429, 503).
     pub retry_after: Option<Duration>,
+    /// Attempts made before this answer was final (1 when the request was not retried).
+    pub attempts: u32,
 }
 
 /// One entry of a registry error body (`code` kept as the registry sent it).
@@ -200,23 +212,31 @@ impl RegistryError {
 
 impl fmt::Display for RegistryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {} answered {}", self.method, self.url, self.status)?;
+        // Codes, messages, body and URL come from the registry: control characters are
+        // escaped so that a hostile registry cannot write into a log or a terminal.
+        write!(
+            f,
+            "{} {} answered {}",
+            self.method,
+            safe(&self.url),
+            self.status
+        )?;
         for (i, e) in self.errors.iter().enumerate() {
             let sep = if i == 0 { ": " } else { "; " };
-            write!(f, "{sep}{}", e.code)?;
+            write!(f, "{sep}{}", safe(&e.code))?;
             if !e.message.is_empty() {
-                write!(f, " ({})", e.message)?;
+                write!(f, " ({})", safe(&e.message))?;
             }
         }
         if let Some(body) = &self.body {
             if !body.is_empty() {
-                write!(f, ": {body:?}")?;
+                write!(f, ": \"{}\"", safe(body))?;
             }
         }
         if let Some(d) = self.retry_after {
             write!(f, "; retry after {}s", d.as_secs())?;
         }
-        Ok(())
+        f.write_str(&after(self.attempts))
     }
 }
 
@@ -243,6 +263,29 @@ impl Error {
         matches!(self, Self::NotFound(_))
     }
 
+    /// The same error, saying it came after `attempts` attempts.
+    pub(crate) fn with_attempts(mut self, n: u32) -> Self {
+        match &mut self {
+            Self::Transport { attempts, .. } => *attempts = n,
+            Self::NotFound(e)
+            | Self::Unauthorized(e)
+            | Self::Denied(e)
+            | Self::TooManyRequests(e)
+            | Self::Registry(e) => e.attempts = n,
+            _ => {}
+        }
+        self
+    }
+
+    /// Attempts the failed request took (1 when it was not retried, or for errors that are
+    /// not about one request).
+    pub fn attempts(&self) -> u32 {
+        match self {
+            Self::Transport { attempts, .. } => *attempts,
+            _ => self.registry_error().map_or(1, |e| e.attempts),
+        }
+    }
+
     /// Builds the typed error for a non-2xx answer.
     pub(crate) fn from_status(e: RegistryError) -> Self {
         let e = Box::new(e);
@@ -262,6 +305,36 @@ impl Error {
             url: crate::url::without_query(url).to_string(),
             message: message.into(),
         }
+    }
+}
+
+/// Text from a registry made safe to print: control characters (line breaks, terminal escapes,
+/// bidirectional overrides) are shown as `\u{..}` escapes instead of being written raw.
+pub(crate) fn safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// ` (after N attempts)` when a request was retried.
+fn after(attempts: u32) -> String {
+    if attempts > 1 {
+        format!(" (after {attempts} attempts)")
+    } else {
+        String::new()
     }
 }
 
@@ -320,5 +393,35 @@ mod tests {
             ERROR_SNIPPET
         );
         assert_eq!(parse_error_body(b""), (vec![], None));
+    }
+
+    #[test]
+    fn registry_text_is_escaped_in_display() {
+        let e = RegistryError {
+            method: "GET".into(),
+            url: "http://r/v2/a\x1b[2J".into(),
+            status: 500,
+            errors: vec![ErrorEntry {
+                code: "BAD\nCODE".into(),
+                message: "line\r\nInjected: \x1b]0;title\x07 \u{202e}rev".into(),
+                detail: None,
+            }],
+            body: None,
+            retry_after: None,
+            attempts: 3,
+        };
+        let s = Error::from_status(e).to_string();
+        assert!(!s.chars().any(|c| c.is_control()), "{s:?}");
+        assert!(!s.contains('\u{202e}'));
+        assert!(s.contains("\\u{1b}[2J"), "{s}");
+        assert!(s.contains("(after 3 attempts)"), "{s}");
+        let t = Error::Transport {
+            method: "GET".into(),
+            url: "http://r/".into(),
+            kind: TransportErrorKind::Io,
+            message: "bad\nthing".into(),
+            attempts: 1,
+        };
+        assert_eq!(t.to_string(), "GET http://r/: i/o error: bad\\u{a}thing");
     }
 }

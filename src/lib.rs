@@ -22,27 +22,32 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+mod cancel;
 mod client;
 mod config;
 pub mod digest;
 pub mod error;
 #[allow(unsafe_code)]
 pub mod ffi;
+mod http;
 pub mod image_config;
 pub mod manifest;
 pub mod media_type;
 pub mod platform;
 pub mod reference;
 mod registry_api;
+mod retry;
 mod transport;
 mod url;
 
-pub use auth::Credentials;
+pub use auth::{Credentials, DockerConfigSource};
+pub use cancel::{CANCEL_POLL, CancelToken};
+pub use client::ClientBuilder;
 pub use client::{Client, ManifestHead, ResolvedManifest};
 pub use client::{
     CopyOptions, DEFAULT_STREAM_CHUNK, DownloadOptions, Progress, ReadSeek, UploadOptions,
 };
-pub use config::{ClientBuilder, DockerConfigSource, MAX_PAGE_SIZE};
+pub use config::MAX_PAGE_SIZE;
 pub use digest::Digest;
 pub use error::{Error, ErrorEntry, RegistryError, Result, TransportErrorKind};
 pub use image_config::{ImageConfig, ImageInstance};
@@ -50,6 +55,7 @@ pub use manifest::{Descriptor, ImageIndex, ImageManifest, Manifest, RawManifest}
 pub use platform::Platform;
 pub use reference::{Reference, split_image};
 pub use registry_api::RegistryApi;
+pub use retry::{MAX_ATTEMPTS, RetryPolicy};
 
 /// Compiles the README's Rust examples, so they stay true to the API.
 #[cfg(doctest)]

@@ -259,6 +259,31 @@ fn options_json_is_strict() {
             "read_timeout_ms",
         ),
         (
+            "{\"read_timeout_ms\": null}",
+            DOCKREG_ERR_INVALID_OPTION,
+            "stall_timeout_ms",
+        ),
+        (
+            "{\"stall_timeout_ms\": 0}",
+            DOCKREG_ERR_INVALID_OPTION,
+            "stall_timeout_ms",
+        ),
+        (
+            "{\"retry\": {\"max_attempts\": 0}}",
+            DOCKREG_ERR_INVALID_OPTION,
+            "retry.max_attempts",
+        ),
+        (
+            "{\"retry\": {\"attempts\": 3}}",
+            DOCKREG_ERR_INVALID_OPTION,
+            "attempts",
+        ),
+        (
+            "{\"max_manifest_size\": 0}",
+            DOCKREG_ERR_INVALID_OPTION,
+            "max_manifest_size",
+        ),
+        (
             "{\"platform\": \"linux/arm64/v8/x\"}",
             DOCKREG_ERR_INVALID_OPTION,
             "platform",
@@ -282,7 +307,8 @@ fn options_json_is_strict() {
     }
     for options in [
         "{}",
-        "{\"docker_config\": null, \"read_timeout_ms\": null, \"request_timeout_ms\": null}",
+        "{\"docker_config\": null, \"read_timeout_ms\": 1000, \"request_timeout_ms\": null}",
+        "{\"retry\": {\"max_attempts\": 1}, \"stall_timeout_ms\": 5}",
         "{\"platform\": \"windows/amd64\", \"page_size\": 1000, \"connect_timeout_ms\": 1}",
     ] {
         assert!(

@@ -22,12 +22,14 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 
+use crate::cancel::CallContext;
 use crate::config::{self, Config};
 use crate::error::{Error, Result};
-use crate::transport::Transport;
+use crate::http::Http;
 
 pub use challenge::Challenge;
 pub(crate) use helper::HelperOptions;
+pub use sources::DockerConfigSource;
 use sources::Sources;
 use token::Token;
 
@@ -117,11 +119,6 @@ impl Credentials {
 pub(crate) struct Scope(BTreeSet<String>);
 
 impl Scope {
-    /// No particular permission (`/v2/`).
-    pub(crate) fn none() -> Self {
-        Self::default()
-    }
-
     /// `repository:NAME:pull`.
     pub(crate) fn pull(repository: &str) -> Self {
         Self(BTreeSet::from([format!("repository:{repository}:pull")]))
@@ -180,20 +177,33 @@ struct State {
     gates: HashMap<(String, Scope), Arc<Mutex<()>>>,
 }
 
+/// Where a client's credentials come from: the builder's authentication options.
+#[derive(Clone, Default)]
+pub(crate) struct AuthOptions {
+    pub credentials: std::collections::BTreeMap<String, Credentials>,
+    pub docker_config: DockerConfigSource,
+    pub helpers: HelperOptions,
+}
+
+/// What token fetches are sent with: the HTTP layer and the caller's cancel and deadline.
+#[derive(Clone, Copy)]
+pub(crate) struct Net<'a> {
+    pub http: &'a Http,
+    pub call: &'a CallContext,
+}
+
 /// Produces `Authorization` values and learns from 401 answers. Shared by all clones of a client.
 pub(crate) struct Authenticator {
+    config: Arc<Config>,
     sources: Sources,
     state: Mutex<State>,
 }
 
 impl Authenticator {
-    pub(crate) fn new(config: &Config) -> Self {
+    pub(crate) fn new(config: Arc<Config>, options: AuthOptions) -> Self {
         Self {
-            sources: Sources::new(
-                config.credentials.clone(),
-                config.docker_config.clone(),
-                config.credential_helpers.clone(),
-            ),
+            config,
+            sources: Sources::new(options.credentials, options.docker_config, options.helpers),
             state: Mutex::new(State::default()),
         }
     }
@@ -205,7 +215,7 @@ impl Authenticator {
 
     /// Credentials for `registry`: the builder's, else the cached or freshly looked-up ones.
     /// Refuses when they would travel over plain HTTP to a host the user did not list.
-    fn credentials(&self, t: &Transport, registry: &str) -> Result<Option<Credentials>> {
+    fn credentials(&self, registry: &str) -> Result<Option<Credentials>> {
         let found = match self.sources.explicit(registry) {
             Some(c) => Some(c.clone()),
             None => {
@@ -230,10 +240,10 @@ impl Authenticator {
         if found.is_some() {
             let origin = format!(
                 "{}://{}",
-                t.config.scheme(registry),
+                self.config.scheme(registry),
                 crate::reference::api_host(registry)
             );
-            if !may_send_credentials(&t.config, &origin) {
+            if !may_send_credentials(&self.config, &origin) {
                 return Err(Error::Auth {
                     registry: registry.to_string(),
                     message: format!(
@@ -256,15 +266,13 @@ impl Authenticator {
     /// want one and none is cached for this scope.
     pub(crate) fn authorization(
         &self,
-        t: &Transport,
+        net: Net<'_>,
         registry: &str,
         scope: &Scope,
     ) -> Result<Option<String>> {
         if let Some(Credentials::Bearer(_)) = self.sources.explicit(registry) {
             // A ready token is sent from the first request on: there is nothing to learn.
-            return Ok(self
-                .credentials(t, registry)?
-                .and_then(|c| c.bearer_header()));
+            return Ok(self.credentials(registry)?.and_then(|c| c.bearer_header()));
         }
         if let Some(header) = self.cached_token(registry, scope) {
             return Ok(Some(header));
@@ -273,7 +281,7 @@ impl Authenticator {
         let Some(c) = challenge else { return Ok(None) };
         match c.scheme.as_str() {
             "basic" => Ok(self
-                .credentials(t, registry)?
+                .credentials(registry)?
                 .and_then(|c| c.basic_header().or_else(|| c.bearer_header()))),
             "bearer" => {
                 // One fetch per registry and scope at a time: threads that find the token
@@ -289,12 +297,13 @@ impl Authenticator {
                 if let Some(header) = self.cached_token(registry, scope) {
                     return Ok(Some(header));
                 }
-                let credentials = self.credentials(t, registry)?;
+                let credentials = self.credentials(registry)?;
                 if let Some(header) = credentials.as_ref().and_then(Credentials::bearer_header) {
                     return Ok(Some(header));
                 }
-                let tok = token::fetch(t, registry, &c, scope, credentials.as_ref())
-                    .inspect_err(|_| self.forget_credentials(registry))?;
+                let tok =
+                    token::fetch(net, &self.config, registry, &c, scope, credentials.as_ref())
+                        .inspect_err(|_| self.forget_credentials(registry))?;
                 let header = tok.header();
                 self.remember_token(registry, scope, tok);
                 Ok(Some(header))
@@ -326,7 +335,7 @@ impl Authenticator {
     /// calls it at most once per request, so a registry that keeps refusing cannot loop.
     pub(crate) fn on_unauthorized(
         &self,
-        t: &Transport,
+        net: Net<'_>,
         registry: &str,
         scope: &Scope,
         www_authenticate: &str,
@@ -352,7 +361,7 @@ impl Authenticator {
         };
         match c.scheme.as_str() {
             "basic" => {
-                let now = self.credentials(t, registry)?;
+                let now = self.credentials(registry)?;
                 let usable = now
                     .as_ref()
                     .is_some_and(|c| c.basic_header().is_some() || c.bearer_header().is_some());
@@ -360,7 +369,7 @@ impl Authenticator {
                 Ok(usable && (!sent_authorization || now != previous))
             }
             "bearer" => {
-                let credentials = self.credentials(t, registry)?;
+                let credentials = self.credentials(registry)?;
                 if credentials
                     .as_ref()
                     .is_some_and(|c| c.bearer_header().is_some())
@@ -373,8 +382,15 @@ impl Authenticator {
                     Some(extra) => scope.with(extra),
                     None => scope.clone(),
                 };
-                let tok = token::fetch(t, registry, &c, &wanted, credentials.as_ref())
-                    .inspect_err(|_| self.forget_credentials(registry))?;
+                let tok = token::fetch(
+                    net,
+                    &self.config,
+                    registry,
+                    &c,
+                    &wanted,
+                    credentials.as_ref(),
+                )
+                .inspect_err(|_| self.forget_credentials(registry))?;
                 self.remember_token(registry, scope, tok);
                 Ok(true)
             }
@@ -495,6 +511,7 @@ mod tests {
             },
             body: body.map(str::to_string),
             retry_after: None,
+            attempts: 1,
         };
         assert!(says_expired(&e(
             "Your authorization token has expired. Reauthenticate and try again.",

@@ -8,7 +8,20 @@ use std::path::PathBuf;
 use super::Credentials;
 use super::docker_config::{ConfigFile, Flavor, Found, helper_server_url};
 use super::helper::{self, HelperOptions};
-use crate::config::DockerConfigSource;
+
+/// Where the client looks for Docker/podman credential files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum DockerConfigSource {
+    /// `$DOCKER_CONFIG/config.json` (else `~/.docker/config.json`), then the podman/skopeo
+    /// auth file (`$REGISTRY_AUTH_FILE`, else `$XDG_RUNTIME_DIR/containers/auth.json` and
+    /// `~/.config/containers/auth.json`), each with its credential helpers.
+    #[default]
+    Default,
+    /// This file only (`config.json` format; a file named `auth.json` is read as podman's).
+    Path(std::path::PathBuf),
+    /// No files: only credentials given to the builder.
+    None,
+}
 
 /// The credential sources of one client.
 pub(crate) struct Sources {

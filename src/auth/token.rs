@@ -2,9 +2,11 @@
 
 use std::time::{Duration, Instant};
 
+use super::Net;
 use super::{Challenge, Credentials, Scope};
+use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::transport::{Body, Method, Request, Transport};
+use crate::http::{Body, Class, Method, Outgoing};
 use crate::url;
 
 /// Lifetime assumed when the token server does not say (the spec's default).
@@ -78,9 +80,40 @@ fn parse_response(
     Ok((value, expires_in, text("issued_at").map(str::to_string)))
 }
 
+/// One request to a token server; a non-2xx answer becomes the typed error. Any
+/// `Authorization` in `headers` goes only to the realm's own origin.
+fn exchange(
+    net: Net<'_>,
+    method: Method,
+    target: &str,
+    headers: &[(&'static str, String)],
+    realm_origin: &str,
+    body: &mut Body<'_>,
+) -> Result<crate::http::Response> {
+    let resp = net.http.exchange(
+        Outgoing {
+            method,
+            url: target,
+            headers,
+            home: Some(realm_origin),
+            authorization: None,
+            body,
+            class: Class::Metadata,
+            replay: method.idempotent(),
+        },
+        net.call,
+    )?;
+    if (200..300).contains(&resp.status) {
+        Ok(resp)
+    } else {
+        Err(resp.into_error())
+    }
+}
+
 /// Fetches a token for `scope` from the realm named in `challenge`.
 pub(crate) fn fetch(
-    t: &Transport,
+    net: Net<'_>,
+    config: &Config,
     registry: &str,
     challenge: &Challenge,
     scope: &Scope,
@@ -95,12 +128,12 @@ pub(crate) fn fetch(
         .ok_or_else(|| fail("bearer challenge without realm".into()))?;
     let realm_origin = url::origin(realm)
         .ok_or_else(|| fail(format!("token realm {realm:?} is not an http(s) URL")))?;
-    if realm_origin.starts_with("http://") && t.config.scheme(registry) == "https" {
+    if realm_origin.starts_with("http://") && config.scheme(registry) == "https" {
         return Err(fail(format!(
             "token realm {realm:?} is plain HTTP for an HTTPS registry"
         )));
     }
-    if credentials.is_some() && !super::may_send_credentials(&t.config, &realm_origin) {
+    if credentials.is_some() && !super::may_send_credentials(config, &realm_origin) {
         return Err(fail(format!(
             "will not send credentials over plain HTTP to the token realm {}; \
              list its host as an insecure registry to allow it",
@@ -123,18 +156,13 @@ pub(crate) fn fetch(
             if !scopes.is_empty() {
                 form.push_str(&format!("&scope={}", url::encode(&scopes.join(" "))));
             }
-            let req = Request {
-                method: Method::Post,
-                url: realm.to_string(),
-                registry: None,
-                scope: Scope::none(),
-                headers: vec![(
-                    "content-type",
-                    "application/x-www-form-urlencoded".to_string(),
-                )],
-                body: Body::Bytes(form.as_bytes()),
-            };
-            t.send(req)
+            let headers = [(
+                "content-type",
+                "application/x-www-form-urlencoded".to_string(),
+            )];
+            // A POST is not replayed after an answer: only a failed connection is retried.
+            let mut body = Body::Bytes(form.as_bytes());
+            exchange(net, Method::Post, realm, &headers, &realm_origin, &mut body)
         }
         _ => {
             let mut target = realm.to_string();
@@ -148,14 +176,14 @@ pub(crate) fn fetch(
             if let Some(basic) = credentials.and_then(Credentials::basic_header) {
                 headers.push(("authorization", basic));
             }
-            t.send(Request {
-                method: Method::Get,
-                url: target,
-                registry: None,
-                scope: Scope::none(),
-                headers,
-                body: Body::Empty,
-            })
+            exchange(
+                net,
+                Method::Get,
+                &target,
+                &headers,
+                &realm_origin,
+                &mut Body::Empty,
+            )
         }
     };
     let resp = sent.map_err(|e| {
@@ -182,6 +210,7 @@ pub(crate) fn fetch(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::Http;
 
     #[test]
     fn token_responses() {
@@ -205,7 +234,13 @@ mod tests {
 
     #[test]
     fn realms_are_checked_before_any_request() {
-        let t = Transport::new(std::sync::Arc::new(crate::config::Config::default())).unwrap();
+        let config = crate::config::Config::default();
+        let http = Http::new(&config).unwrap();
+        let call = crate::cancel::CallContext::default();
+        let net = Net {
+            http: &http,
+            call: &call,
+        };
         let creds = Credentials::basic("u", "hunter2");
         let challenge = |realm: &str| {
             super::super::challenge::parse(&format!("Bearer realm=\"{realm}\""))[0].clone()
@@ -239,16 +274,23 @@ mod tests {
             ),
         ];
         for (registry, realm, creds, want) in cases {
-            let e = fetch(&t, registry, &challenge(realm), &Scope::pull("a"), creds)
-                .err()
-                .unwrap_or_else(|| panic!("{realm}: no error"));
+            let e = fetch(
+                net,
+                &config,
+                registry,
+                &challenge(realm),
+                &Scope::pull("a"),
+                creds,
+            )
+            .err()
+            .unwrap_or_else(|| panic!("{realm}: no error"));
             let text = e.to_string();
             assert!(text.contains(want), "{realm}: {text}");
             assert!(!text.contains("hunter2"), "{text}");
         }
         let c = super::super::challenge::parse("Bearer service=\"x\"")[0].clone();
         assert!(
-            fetch(&t, "r.example", &c, &Scope::none(), None)
+            fetch(net, &config, "r.example", &c, &Scope::default(), None)
                 .err()
                 .unwrap()
                 .to_string()

@@ -54,7 +54,9 @@ impl Client {
         }
     }
 
-    /// A blob read into memory, verified against its digest; fails past `limit` bytes.
+    /// A blob read into memory, verified against its digest; fails past `limit` bytes. Up to
+    /// the manifest size limit it is bounded like a metadata request (the request timeout);
+    /// a larger limit makes it a transfer, bounded by the stall timeout.
     pub fn get_blob_bytes(
         &self,
         repository: &Reference,
@@ -62,12 +64,15 @@ impl Client {
         limit: u64,
     ) -> Result<Vec<u8>> {
         let url = self.blob_url(repository, digest);
-        let req = Request::new(
+        let mut req = Request::new(
             Method::Get,
             url,
             repository.registry(),
             Scope::pull(repository.repository()),
         );
+        if limit > self.config().max_manifest_size {
+            req = req.transfer();
+        }
         let resp = self.transport().send(req)?;
         let url = resp.url.clone();
         let bytes = resp.read_limited(limit)?;
@@ -115,7 +120,8 @@ impl Client {
                 url.clone(),
                 repository.registry(),
                 Scope::pull(repository.repository()),
-            );
+            )
+            .transfer();
             if written > 0 {
                 req = req.header("range", format!("bytes={written}-"));
             }
@@ -216,6 +222,7 @@ impl Client {
             let short = total.is_some_and(|t| written < t);
             let complete = total.is_some_and(|t| written == t);
             match broken {
+                Some(e) if crate::http::is_cancelled_io(&e) => return Err(Error::Cancelled),
                 None if !short => break,
                 // Every byte is in; the digest check below decides.
                 Some(_) if complete => break,
@@ -229,6 +236,7 @@ impl Client {
                         url: here,
                         kind: crate::error::TransportErrorKind::Io,
                         message: e.to_string(),
+                        attempts: failures + 1,
                     });
                 }
                 None => {

@@ -254,7 +254,8 @@ impl<'a> Copier<'a> {
             c.blob_url(self.src, &desc.digest),
             self.src.registry(),
             Scope::pull(self.src.repository()),
-        );
+        )
+        .transfer();
         let resp = match c.transport().send(req) {
             Ok(r) => r,
             Err(e) => {

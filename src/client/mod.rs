@@ -1,6 +1,7 @@
 //! The [`Client`] and its operations, one file per resource.
 
 mod blobs;
+mod builder;
 mod copy;
 mod fanout;
 mod instances;
@@ -10,13 +11,17 @@ mod referrers;
 mod uploads;
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use crate::config::{ClientBuilder, Config};
+use crate::auth::AuthOptions;
+use crate::cancel::{CallContext, CancelToken};
+use crate::config::Config;
 use crate::error::Result;
 use crate::reference::{self, Reference};
-use crate::transport::Transport;
+use crate::transport::{Session, Transport};
 
 pub use blobs::DownloadOptions;
+pub use builder::ClientBuilder;
 pub use copy::CopyOptions;
 pub use manifests::{ManifestHead, ResolvedManifest};
 pub use uploads::{DEFAULT_STREAM_CHUNK, Progress, ReadSeek, UploadOptions};
@@ -39,9 +44,16 @@ pub use uploads::{DEFAULT_STREAM_CHUNK, Progress, ReadSeek, UploadOptions};
 /// println!("{digest} {tags:?}");
 /// # Ok::<(), dockreg::Error>(())
 /// ```
+///
+/// # Failures, retries and time limits
+/// Every request is retried as the client's [`RetryPolicy`](crate::RetryPolicy) allows, and
+/// bounded by its timeouts (see [`ClientBuilder`]). [`Client::with_cancel`] and
+/// [`Client::with_deadline`] give a copy of the client whose every call can be cancelled from
+/// another thread or ends by a given instant.
 #[derive(Clone)]
 pub struct Client {
     transport: Arc<Transport>,
+    call: CallContext,
 }
 
 impl std::fmt::Debug for Client {
@@ -63,18 +75,48 @@ impl Client {
         ClientBuilder::new()
     }
 
-    pub(crate) fn from_config(config: Config) -> Result<Self> {
+    pub(crate) fn from_parts(config: Config, auth: AuthOptions) -> Result<Self> {
         Ok(Self {
-            transport: Arc::new(Transport::new(Arc::new(config))?),
+            transport: Arc::new(Transport::new(Arc::new(config), auth)?),
+            call: CallContext::default(),
         })
+    }
+
+    /// A copy of this client (same connections, same token cache) whose operations end with
+    /// [`Error::Cancelled`](crate::Error::Cancelled) once `token` is cancelled: at once between
+    /// requests and backoff waits, within about 100 ms while waiting for a registry's bytes.
+    /// Operations already running on other copies are not affected unless they carry the
+    /// same token.
+    pub fn with_cancel(&self, token: &CancelToken) -> Self {
+        let mut c = self.clone();
+        c.call.cancel = Some(token.clone());
+        c
+    }
+
+    /// A copy of this client whose operations (all their requests, retries and waits) end by
+    /// `deadline`, failing with a [`TransportErrorKind::Timeout`](crate::TransportErrorKind)
+    /// error once it has passed. It applies to blob transfers too.
+    pub fn with_deadline(&self, deadline: Instant) -> Self {
+        let mut c = self.clone();
+        c.call.deadline = Some(deadline);
+        c
+    }
+
+    /// [`Client::with_deadline`] at `timeout` from now.
+    pub fn with_timeout(&self, timeout: Duration) -> Self {
+        self.with_deadline(Instant::now() + timeout)
     }
 
     pub(crate) fn config(&self) -> &Config {
         &self.transport.config
     }
 
-    pub(crate) fn transport(&self) -> &Transport {
-        &self.transport
+    /// The transport, with this client's cancel and deadline.
+    pub(crate) fn transport(&self) -> Session<'_> {
+        Session {
+            transport: &self.transport,
+            call: &self.call,
+        }
     }
 
     /// `scheme://host/v2` for a registry.

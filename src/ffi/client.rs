@@ -10,9 +10,10 @@ use serde_json::json;
 use super::boundary::{self, FfiResult, call};
 use super::error::FfiError;
 use super::status::dockreg_status;
+use crate::DockerConfigSource;
 use crate::auth::Credentials;
 use crate::client::Client;
-use crate::config::{DockerConfigSource, MAX_PAGE_SIZE};
+use crate::config::MAX_PAGE_SIZE;
 use crate::error::Error;
 use crate::platform::Platform;
 
@@ -51,11 +52,23 @@ struct Options {
     docker_config: Option<Option<String>>,
     #[serde(default)]
     connect_timeout_ms: Option<u64>,
-    /// Absent: the default; `null`: no limit.
+    /// Absent: the default; `null`: no deadline (the stall timeout still applies).
+    #[serde(default, deserialize_with = "present")]
+    request_timeout_ms: Option<Option<u64>>,
+    #[serde(default)]
+    stall_timeout_ms: Option<u64>,
+    /// Before 0.2: the per-read timeout. Now an alias of `stall_timeout_ms`; `null` (no limit)
+    /// is refused, since every request is bounded.
     #[serde(default, deserialize_with = "present")]
     read_timeout_ms: Option<Option<u64>>,
     #[serde(default)]
-    request_timeout_ms: Option<u64>,
+    retry: Option<RetryOptions>,
+    #[serde(default)]
+    max_page_bytes: Option<u64>,
+    #[serde(default)]
+    max_listing_entries: Option<u64>,
+    #[serde(default)]
+    max_index_depth: Option<u64>,
     #[serde(default)]
     platform: Option<String>,
     #[serde(default)]
@@ -66,6 +79,50 @@ struct Options {
     page_size: Option<u32>,
     #[serde(default)]
     max_manifest_size: Option<u64>,
+}
+
+/// The `retry` object of the options JSON; mirrors [`crate::RetryPolicy`].
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RetryOptions {
+    #[serde(default)]
+    max_attempts: Option<u32>,
+    #[serde(default)]
+    initial_backoff_ms: Option<u64>,
+    #[serde(default)]
+    max_backoff_ms: Option<u64>,
+    #[serde(default)]
+    max_total_wait_ms: Option<u64>,
+    #[serde(default)]
+    max_retry_after_ms: Option<u64>,
+}
+
+impl RetryOptions {
+    fn policy(&self) -> Result<crate::RetryPolicy, FfiError> {
+        let mut p = crate::RetryPolicy::default();
+        if let Some(n) = self.max_attempts {
+            if !(1..=crate::MAX_ATTEMPTS).contains(&n) {
+                return Err(option_error(
+                    "retry.max_attempts",
+                    format!("must be within 1..={}", crate::MAX_ATTEMPTS),
+                ));
+            }
+            p = p.max_attempts(n);
+        }
+        if let Some(ms) = self.initial_backoff_ms {
+            p = p.initial_backoff(Duration::from_millis(ms));
+        }
+        if let Some(ms) = self.max_backoff_ms {
+            p = p.max_backoff(Duration::from_millis(ms));
+        }
+        if let Some(ms) = self.max_total_wait_ms {
+            p = p.max_total_wait(Duration::from_millis(ms));
+        }
+        if let Some(ms) = self.max_retry_after_ms {
+            p = p.max_retry_after(Duration::from_millis(ms));
+        }
+        Ok(p)
+    }
 }
 
 #[derive(Deserialize)]
@@ -152,13 +209,49 @@ impl Options {
         if let Some(ms) = self.connect_timeout_ms {
             b = b.connect_timeout(millis("connect_timeout_ms", ms)?);
         }
-        match self.read_timeout_ms {
+        match self.request_timeout_ms {
             None => {}
-            Some(None) => b = b.read_timeout(None),
-            Some(Some(ms)) => b = b.read_timeout(Some(millis("read_timeout_ms", ms)?)),
+            Some(None) => b = b.request_timeout(None),
+            Some(Some(ms)) => b = b.request_timeout(Some(millis("request_timeout_ms", ms)?)),
         }
-        if let Some(ms) = self.request_timeout_ms {
-            b = b.request_timeout(Some(millis("request_timeout_ms", ms)?));
+        match (self.stall_timeout_ms, self.read_timeout_ms) {
+            (Some(_), Some(_)) => {
+                return Err(option_error(
+                    "read_timeout_ms",
+                    "is the old name of stall_timeout_ms: give one of them",
+                ));
+            }
+            (Some(ms), None) => b = b.stall_timeout(millis("stall_timeout_ms", ms)?),
+            (None, Some(Some(ms))) => b = b.stall_timeout(millis("read_timeout_ms", ms)?),
+            (None, Some(None)) => {
+                return Err(option_error(
+                    "read_timeout_ms",
+                    "null (no limit) is no longer allowed: every request is bounded by the \
+                     stall timeout; give stall_timeout_ms in milliseconds",
+                ));
+            }
+            (None, None) => {}
+        }
+        if let Some(r) = &self.retry {
+            b = b.retry(r.policy()?);
+        }
+        let at_least_one = |key: &str, n: u64| {
+            if n == 0 {
+                Err(option_error(key, "must be at least 1"))
+            } else {
+                Ok(n)
+            }
+        };
+        if let Some(n) = self.max_page_bytes {
+            b = b.max_page_bytes(at_least_one("max_page_bytes", n)?);
+        }
+        if let Some(n) = self.max_listing_entries {
+            let n = at_least_one("max_listing_entries", n)?;
+            b = b.max_listing_entries(usize::try_from(n).unwrap_or(usize::MAX));
+        }
+        if let Some(n) = self.max_index_depth {
+            let n = at_least_one("max_index_depth", n)?;
+            b = b.max_index_depth(usize::try_from(n).unwrap_or(usize::MAX));
         }
         if let Some(p) = &self.platform {
             let p: Platform = p.parse().map_err(|e| option_error("platform", e))?;
@@ -190,7 +283,7 @@ impl Options {
             b = b.page_size(n);
         }
         if let Some(n) = self.max_manifest_size {
-            b = b.max_manifest_size(n);
+            b = b.max_manifest_size(at_least_one("max_manifest_size", n)?);
         }
         // What is left to fail here is the CA certificates' content.
         b.build().map_err(|e| match e {
@@ -215,16 +308,28 @@ impl Options {
 ///     },
 ///     "docker_config": "default",  // "default" ($DOCKER_CONFIG, ~/.docker/config.json, podman),
 ///                                  // a config.json path, or null for no credential files
-///     "connect_timeout_ms": 30000, // default 30 s
-///     "read_timeout_ms": 300000,   // between bytes of a response; null: none. Default 300 s
-///     "request_timeout_ms": null,  // a whole request; null (default): none
+///     "connect_timeout_ms": 15000, // TCP + TLS; default 15 s
+///     "request_timeout_ms": 30000, // one attempt of a metadata request (manifests, tags,
+///                                  // tokens, HEADs), body included; null: none. Default 30 s
+///     "stall_timeout_ms": 60000,   // longest time without a byte read or written; bounds
+///                                  // blob transfers of any size. Default 60 s
+///     "retry": {                   // every key optional; defaults shown
+///       "max_attempts": 4,         // 1 (no retries) to 20
+///       "initial_backoff_ms": 250, "max_backoff_ms": 8000,
+///       "max_total_wait_ms": 30000, "max_retry_after_ms": 30000
+///     },
+///     "max_page_bytes": 4194304,   // one listing page; default 4 MiB
+///     "max_listing_entries": 1000000, // one listing, all pages; default 1,000,000
+///     "max_index_depth": 4,        // indexes nested in indexes; default 4
 ///     "platform": "linux/arm64",   // picked from indexes; default "linux/amd64"
 ///     "ca_certificates_pem_path": "/etc/ssl/extra.pem", // trusted besides the built-in roots
 ///     "user_agent": "mytool/1.0",  // default "dockreg/<version>"
 ///     "page_size": 100,            // entries per listing page, 1 to 1000; default 100
-///     "max_manifest_size": 4194304 // bytes; default 4 MiB
+///     "max_manifest_size": 4194304 // bytes, at least 1; default 4 MiB
 ///   }
 ///   ```
+///   Changed in 0.2: `read_timeout_ms` is the old name of `stall_timeout_ms` (still accepted);
+///   its `null` ("no limit") is refused, since every request is now bounded.
 /// - `out`: must not be NULL; on success receives the new client, which the caller frees with
 ///   `dockreg_client_free`.
 ///

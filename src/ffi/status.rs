@@ -267,6 +267,7 @@ mod tests {
             url: "http://r/v2/".into(),
             kind,
             message: String::new(),
+            attempts: 1,
         };
         for kind in [
             TransportErrorKind::Connect,

@@ -375,7 +375,9 @@ int main(void) {
         "{}",
         " { } ",
         "{\"insecure_registries\": [], \"credentials\": {}, \"docker_config\": null,"
-        " \"connect_timeout_ms\": 5000, \"read_timeout_ms\": null, \"request_timeout_ms\": 60000,"
+        " \"connect_timeout_ms\": 5000, \"stall_timeout_ms\": 20000, \"request_timeout_ms\": 60000,"
+        " \"retry\": {\"max_attempts\": 2, \"initial_backoff_ms\": 10}, \"max_page_bytes\": 65536,"
+        " \"max_listing_entries\": 500, \"max_index_depth\": 2,"
         " \"platform\": \"linux/arm64/v8\", \"user_agent\": \"abi-test/1\", \"page_size\": 50,"
         " \"max_manifest_size\": 1048576}",
         "{\"credentials\": {\"r.example\": {\"username\": \"u\", \"password\": \"p\"},"

@@ -75,6 +75,19 @@ fn resumable(e: &Error) -> bool {
     }
 }
 
+/// The request may have reached the registry but its answer did not come back: a broken
+/// connection, a timeout, or a gateway's 5xx.
+fn answer_lost(e: &Error) -> bool {
+    match e {
+        Error::Transport { kind, .. } => {
+            matches!(kind, TransportErrorKind::Io | TransportErrorKind::Timeout)
+        }
+        other => other
+            .http_status()
+            .is_some_and(|s| matches!(s, 500 | 502 | 503 | 504 | 522)),
+    }
+}
+
 /// A session is gone when its status answers 404 or 400 BLOB_UPLOAD_INVALID / _UNKNOWN.
 fn session_lost(e: &Error) -> bool {
     e.is_not_found()
@@ -359,7 +372,14 @@ impl Upload<'_, '_, '_> {
             return Err(Step::Fatal(f));
         }
         self.pos = committed + len;
-        let resp = result?;
+        let resp = match result {
+            Ok(resp) => resp,
+            // The whole body went out and the answer was lost: the blob may be committed.
+            Err(e) if answer_lost(&e) && self.committed(&digest) == Some(true) => {
+                return Ok(Some(digest));
+            }
+            Err(e) => return Err(e.into()),
+        };
         self.finish(resp, &digest).map(Some).map_err(Step::Fatal)
     }
 
@@ -518,6 +538,9 @@ impl Upload<'_, '_, '_> {
             }
         };
         let target = url::with_query(&session.location, "digest", digest.as_str());
+        // Not idempotent on the registry (a second PUT of a committed session fails), so it is
+        // never replayed: when its answer is lost, the registry is asked whether the blob is
+        // there.
         let req = Request::new(
             Method::Put,
             target,
@@ -525,14 +548,43 @@ impl Upload<'_, '_, '_> {
             Scope::push(self.repo.repository()),
         )
         .header("content-type", "application/octet-stream")
-        .body(Body::Bytes(&[]));
-        let resp = self.client.transport().send(req)?;
+        .body(Body::Bytes(&[]))
+        .no_replay();
+        let resp = match self.client.transport().send(req) {
+            Ok(resp) => resp,
+            Err(e) if answer_lost(&e) => {
+                return match self.committed(&digest) {
+                    Some(true) => {
+                        self.report_done();
+                        Ok(digest)
+                    }
+                    _ => Err(Step::from(e)),
+                };
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.report_done();
+        self.finish(resp, &digest).map_err(Step::Fatal)
+    }
+
+    /// Tells the progress callback that every byte is in.
+    fn report_done(&mut self) {
         if let Some(s) = self.size {
             if let Some(p) = self.progress.as_mut() {
                 p(s, Some(s));
             }
         }
-        self.finish(resp, &digest).map_err(Step::Fatal)
+    }
+
+    /// Whether the registry has the blob now, with the size it should have (`None`: could not
+    /// ask). Used after the closing PUT lost its answer.
+    fn committed(&self, digest: &Digest) -> Option<bool> {
+        let scope = Scope::push(self.repo.repository());
+        match self.client.head_blob_for(self.repo, digest, scope) {
+            Ok(Some(n)) => Some(self.size.is_none_or(|s| s == n)),
+            Ok(None) => Some(false),
+            Err(_) => None,
+        }
     }
 
     /// Checks the 201 of the closing PUT.
@@ -567,6 +619,7 @@ mod tests {
             url: "u".into(),
             kind: TransportErrorKind::Io,
             message: "reset".into(),
+            attempts: 1,
         };
         assert!(resumable(&io));
         assert!(!resumable(&Error::Cancelled));

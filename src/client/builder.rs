@@ -1,0 +1,262 @@
+//! `ClientBuilder`: options in, a [`Client`] out.
+
+use std::time::Duration;
+
+use crate::auth::{AuthOptions, Credentials, DockerConfigSource};
+use crate::config::{Config, MAX_PAGE_SIZE};
+use crate::error::{Error, Result};
+use crate::platform::Platform;
+use crate::retry::RetryPolicy;
+
+use super::Client;
+
+/// Builds a [`Client`]. Each setter's documentation ends with its default.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// let client = dockreg::Client::builder()
+///     .insecure_registry("registry.lan:5000")
+///     .connect_timeout(Duration::from_secs(5))
+///     .platform("linux/arm64".parse()?)
+///     .build()?;
+/// # Ok::<(), dockreg::Error>(())
+/// ```
+#[derive(Default)]
+#[must_use]
+pub struct ClientBuilder {
+    config: Config,
+    auth: AuthOptions,
+    error: Option<Error>,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Credentials are left out on purpose: Debug output ends up in logs.
+        f.debug_struct("ClientBuilder")
+            .field("user_agent", &self.config.user_agent)
+            .field("connect_timeout", &self.config.connect_timeout)
+            .field("request_timeout", &self.config.request_timeout)
+            .field("stall_timeout", &self.config.stall_timeout)
+            .field("retry", &self.config.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// A builder with every option at its default.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn fail(&mut self, e: Error) {
+        self.error = self.error.take().or(Some(e));
+    }
+
+    /// `Some(n)` when `n` is at least 1; otherwise records the error for `build`.
+    fn positive<N: Default + PartialOrd>(&mut self, option: &str, n: N) -> Option<N> {
+        if n > N::default() {
+            Some(n)
+        } else {
+            self.fail(Error::InvalidInput(format!("{option} must be at least 1")));
+            None
+        }
+    }
+
+    /// Time allowed to open a connection (TCP and TLS). Default: 15 s.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.config.connect_timeout = timeout;
+        self
+    }
+
+    /// Deadline of one attempt of a metadata request (manifests, tags, catalog pages, tokens,
+    /// HEADs, small blobs such as configs), from the first byte sent to the last byte of the
+    /// body. `None` removes it (the stall timeout still applies). Blob transfers never have
+    /// this deadline: they are bounded by the stall timeout instead, so a large layer is never
+    /// cut while it moves. Default: 30 s.
+    pub fn request_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.config.request_timeout = timeout;
+        self
+    }
+
+    /// Longest time a request may go without a byte read or written before it fails with a
+    /// timeout: a stalled registry always ends a call, a slow but moving one never does.
+    /// Must be at least 1 ms. Default: 60 s.
+    pub fn stall_timeout(mut self, timeout: Duration) -> Self {
+        if timeout.is_zero() {
+            self.fail(Error::InvalidInput(
+                "the stall timeout must be above zero".into(),
+            ));
+        } else {
+            self.config.stall_timeout = timeout;
+        }
+        self
+    }
+
+    /// Retries of failed requests (see [`RetryPolicy`]). Default: `RetryPolicy::default()`,
+    /// 4 attempts, 250 ms to 8 s backoff with full jitter, at most 30 s of waits per request.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.config.retry = policy;
+        self
+    }
+
+    /// `User-Agent` header; control characters and line breaks are refused when the client is
+    /// built. Default: `dockreg/<version>`.
+    pub fn user_agent(mut self, user_agent: &str) -> Self {
+        self.config.user_agent = user_agent.to_string();
+        self
+    }
+
+    /// Platform picked out of an index by [`Client::get_manifest`]. Default: `linux/amd64`.
+    pub fn platform(mut self, platform: Platform) -> Self {
+        self.config.platform = platform;
+        self
+    }
+
+    /// Talk plain HTTP to this registry (`host:port` as in image references). Loopback
+    /// registries (`localhost`, `127.0.0.1`, `[::1]`) use HTTP anyway. Default: none.
+    pub fn insecure_registry(mut self, registry: &str) -> Self {
+        match crate::reference::parse_registry(registry) {
+            Ok(r) => {
+                self.config.insecure.insert(r);
+            }
+            Err(e) => self.fail(e),
+        }
+        self
+    }
+
+    /// Entries per page asked of listings (1 to 1000). Default: 100.
+    pub fn page_size(mut self, n: u32) -> Self {
+        if (1..=MAX_PAGE_SIZE).contains(&n) {
+            self.config.page_size = n;
+        } else {
+            self.fail(Error::InvalidInput(format!(
+                "page size {n} is outside 1..={MAX_PAGE_SIZE}"
+            )));
+        }
+        self
+    }
+
+    /// Largest manifest accepted, in bytes (at least 1). Default: 4 MiB.
+    pub fn max_manifest_size(mut self, bytes: u64) -> Self {
+        if let Some(n) = self.positive("max_manifest_size", bytes) {
+            self.config.max_manifest_size = n;
+        }
+        self
+    }
+
+    /// Largest listing page (tags, catalog, referrers) accepted, in bytes (at least 1).
+    /// Default: 4 MiB.
+    pub fn max_page_bytes(mut self, bytes: u64) -> Self {
+        if let Some(n) = self.positive("max_page_bytes", bytes) {
+            self.config.max_page_bytes = n;
+        }
+        self
+    }
+
+    /// Most entries one listing may return, all pages together (at least 1).
+    /// Default: 1,000,000.
+    pub fn max_listing_entries(mut self, n: usize) -> Self {
+        if let Some(n) = self.positive("max_listing_entries", n) {
+            self.config.max_listing_entries = n;
+        }
+        self
+    }
+
+    /// Deepest nesting of indexes within indexes that is followed (at least 1). Default: 4.
+    pub fn max_index_depth(mut self, depth: usize) -> Self {
+        if let Some(n) = self.positive("max_index_depth", depth) {
+            self.config.max_index_depth = n;
+        }
+        self
+    }
+
+    /// Credentials for one registry (`host:port`; `docker.io` for Docker Hub). They take
+    /// precedence over credential files. Default: none.
+    pub fn credentials(mut self, registry: &str, credentials: Credentials) -> Self {
+        match crate::reference::parse_registry(registry) {
+            Ok(r) => {
+                self.auth.credentials.insert(r, credentials);
+            }
+            Err(e) => self.fail(e),
+        }
+        self
+    }
+
+    /// Where credential files are read from. Default: [`DockerConfigSource::Default`].
+    pub fn docker_config(mut self, source: DockerConfigSource) -> Self {
+        self.auth.docker_config = source;
+        self
+    }
+
+    /// Looks for credential helpers (`docker-credential-<name>`) in this directory instead of
+    /// `$PATH`; call it again to add more directories, searched in order. Default: `$PATH`.
+    pub fn credential_helper_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.auth
+            .helpers
+            .dirs
+            .get_or_insert_with(Vec::new)
+            .push(dir.into());
+        self
+    }
+
+    /// Time a credential helper may run before it is stopped and the request fails.
+    /// Default: 30 s.
+    pub fn credential_helper_timeout(mut self, timeout: Duration) -> Self {
+        self.auth.helpers.timeout = timeout;
+        self
+    }
+
+    /// Trusts the CA certificates in this PEM text. Note: today this replaces the bundled
+    /// roots rather than adding to them (issue 9 tracks the fix). Default: bundled roots only.
+    pub fn add_root_certificates_pem(mut self, pem: &[u8]) -> Self {
+        self.config.root_certs_pem.push(pem.to_vec());
+        self
+    }
+
+    /// Builds the client; fails with [`Error::InvalidInput`] when an option given earlier was
+    /// invalid (the first one is reported).
+    pub fn build(self) -> Result<Client> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        Client::from_parts(self.config, self.auth)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_options_fail_the_build() {
+        assert!(ClientBuilder::new().page_size(0).build().is_err());
+        assert!(ClientBuilder::new().page_size(1001).build().is_err());
+        assert!(
+            ClientBuilder::new()
+                .insecure_registry("bad host")
+                .build()
+                .is_err()
+        );
+        assert!(ClientBuilder::new().max_manifest_size(0).build().is_err());
+        assert!(
+            ClientBuilder::new()
+                .stall_timeout(Duration::ZERO)
+                .build()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn a_user_agent_with_control_characters_is_invalid_input() {
+        for ua in ["bad\r\nX-Injected: 1", "bell\u{7}", "nul\0"] {
+            let e = ClientBuilder::new().user_agent(ua).build().unwrap_err();
+            assert!(matches!(e, Error::InvalidInput(_)), "{ua:?}: {e}");
+        }
+        assert!(
+            ClientBuilder::new()
+                .user_agent("tool/1.0 (x)")
+                .build()
+                .is_ok()
+        );
+    }
+}
