@@ -98,7 +98,9 @@ impl Reference {
     /// The registry is normalised (`index.docker.io` becomes `docker.io`) and a one-component
     /// repository on Docker Hub gets the `library/` prefix. A registry that parsing would read as
     /// a repository path (no `.`, no port, not `localhost`, all lower case) is rejected, so that
-    /// the reference's text always parses back to the same reference.
+    /// the reference's text always parses back to the same reference. For the same reason the
+    /// digest must pass the parsing rules too (sha256, sha384 or sha512), which is stricter than
+    /// upstream's `WithDigest`: that one checks only the digest grammar.
     pub fn new(
         registry: &str,
         repository: &str,
@@ -160,6 +162,9 @@ impl Reference {
     }
 
     /// The same repository and tag with digest `digest`.
+    ///
+    /// The digest is taken as it is; [`Reference::new`] also checks it against the parsing
+    /// rules, so that a digest of an algorithm references do not allow is refused.
     pub fn with_digest(&self, digest: Digest) -> Self {
         Self {
             digest: Some(digest),
