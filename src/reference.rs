@@ -1,21 +1,53 @@
 //! Image references (`[registry/]repository[:tag][@digest]`): parsing, validation and Docker Hub
 //! normalisation.
 //!
-//! The grammar is the one of `github.com/distribution/reference` (what `docker pull` accepts),
-//! implemented by hand:
+//! The rules are those of `github.com/distribution/reference` v0.6 (the module Docker and
+//! containerd use): its `ParseNormalizedNamed`, which is `Parse` after Docker Hub normalisation.
+//! They are implemented here by hand:
 //!
 //! ```text
 //! reference      := name [ ":" tag ] [ "@" digest ]
 //! name           := [ domain "/" ] path-component ( "/" path-component )*
 //! path-component := [a-z0-9]+ ( separator [a-z0-9]+ )*     separator := "." | "_" | "__" | "-"+
 //! domain         := host [ ":" port ]                      port := [0-9]+ (at most 65535)
-//! host           := domain-component ( "." domain-component )* | "[" IPv6 "]"
+//! host           := domain-component ( "." domain-component )* | "[" [0-9A-Fa-f:]+ "]"
+//! domain-component := [A-Za-z0-9] | [A-Za-z0-9] [A-Za-z0-9-]* [A-Za-z0-9]
 //! tag            := [A-Za-z0-9_] [A-Za-z0-9_.-]{0,127}
+//! digest         := algorithm ":" hex                      hex := [0-9a-fA-F]{32,}
+//! algorithm      := [A-Za-z][A-Za-z0-9]* ( [-_+.] [A-Za-z][A-Za-z0-9]* )*
 //! ```
 //!
-//! As in Docker, the first `/`-separated component is a registry only when it contains `.` or
-//! `:`, is `localhost`, or has an upper-case letter; otherwise the whole name is a repository on
-//! Docker Hub, where `ubuntu` becomes `docker.io/library/ubuntu`.
+//! On top of the grammar, as upstream:
+//!
+//! - The first `/`-separated component is a registry only when it contains `.` or `:`, is
+//!   `localhost`, or has an upper-case letter; otherwise the whole name is a repository on
+//!   Docker Hub. A name with no `/` at all (even `localhost` or `example.com`) is a repository
+//!   on Docker Hub.
+//! - `index.docker.io` is written `docker.io`, and a one-component repository on Docker Hub gets
+//!   the `library/` namespace: `ubuntu` is `docker.io/library/ubuntu`.
+//! - The repository path must be lower case; the registry may have upper-case letters.
+//! - The repository path (after normalisation, so with `library/`) is at most 255 characters;
+//!   the registry does not count towards that limit.
+//! - A digest must use an algorithm Docker registers, with its exact length of lower-case hex:
+//!   `sha256` (64), `sha384` (96) or `sha512` (128).
+//! - A whole input of 64 lower-case hex digits is an image ID and is refused as a name.
+//!
+//! # Deliberate differences from upstream
+//!
+//! - A port must be a number up to 65535, and a bracketed host must be a real IPv6 address
+//!   (upstream's grammar takes any `[0-9]+` port and any run of hex digits and colons between
+//!   brackets, leaving both to fail when connecting; its own tests mark them as failing "on
+//!   validation").
+//! - A first component that contains `.` but is not a valid host, such as `my_host.com/app`, is
+//!   refused. Upstream accepts it as a repository path with no registry at all, which names
+//!   nothing that can be pulled.
+//! - A reference keeps both its tag and its digest, like `ParseNormalizedNamed`; requests use the
+//!   digest ([`Reference::manifest_reference`]), as `ParseDockerRef` would. No default tag is
+//!   added: an absent tag means `latest` only when a manifest is fetched.
+//! - There are no digest-only references (upstream's `ParseAnyReference`); `sha256:<hex>` parses
+//!   as repository `library/sha256` with a tag, as `ParseNormalizedNamed` reads it.
+//! - Whitespace, control characters and an empty input get their own reasons rather than the
+//!   general "invalid reference format".
 
 use std::fmt;
 use std::net::Ipv6Addr;
@@ -34,8 +66,9 @@ const DOCKER_HUB_API: &str = "registry-1.docker.io";
 const OFFICIAL_PREFIX: &str = "library/";
 /// Manifest reference used when neither a tag nor a digest is given.
 const DEFAULT_TAG: &str = "latest";
-/// Longest name (registry + "/" + repository) accepted.
-const MAX_NAME_LEN: usize = 255;
+/// Longest repository path accepted (upstream `RepositoryNameTotalLengthMax`); the registry is
+/// not counted, as in distribution/reference since v0.6.
+const MAX_PATH_LEN: usize = 255;
 /// Longest tag accepted.
 const MAX_TAG_LEN: usize = 128;
 
@@ -65,7 +98,9 @@ impl Reference {
     /// The registry is normalised (`index.docker.io` becomes `docker.io`) and a one-component
     /// repository on Docker Hub gets the `library/` prefix. A registry that parsing would read as
     /// a repository path (no `.`, no port, not `localhost`, all lower case) is rejected, so that
-    /// the reference's text always parses back to the same reference.
+    /// the reference's text always parses back to the same reference. For the same reason the
+    /// digest must pass the parsing rules too (sha256, sha384 or sha512), which is stricter than
+    /// upstream's `WithDigest`: that one checks only the digest grammar.
     pub fn new(
         registry: &str,
         repository: &str,
@@ -127,6 +162,9 @@ impl Reference {
     }
 
     /// The same repository and tag with digest `digest`.
+    ///
+    /// The digest is taken as it is; [`Reference::new`] also checks it against the parsing
+    /// rules, so that a digest of an algorithm references do not allow is refused.
     pub fn with_digest(&self, digest: Digest) -> Self {
         Self {
             digest: Some(digest),
@@ -280,9 +318,8 @@ fn parse(s: &str) -> Result<Reference, String> {
         Some((first, path)) if looks_like_domain(first) => (Some(first), path),
         _ => (None, name),
     };
-    let registry = domain.map_or_else(|| DOCKER_HUB.to_string(), normalise_registry);
-    let repository = normalise_repository(&registry, path);
-    check_name_len(&registry, &repository)?;
+    // Upstream's order: case of the path, then the grammar, then the length, then the digest.
+    check_lowercase(path)?;
     if let Some(d) = domain {
         check_domain(d)?;
     }
@@ -290,6 +327,12 @@ fn parse(s: &str) -> Result<Reference, String> {
     if let Some(t) = tag {
         check_tag(t)?;
     }
+    if let Some(d) = digest {
+        check_digest_grammar(d)?;
+    }
+    let registry = domain.map_or_else(|| DOCKER_HUB.to_string(), normalise_registry);
+    let repository = normalise_repository(&registry, path);
+    check_path_len(&repository)?;
     let digest = digest.map(parse_digest).transpose()?;
     Ok(Reference {
         registry,
@@ -312,9 +355,6 @@ fn build(
     if repository.is_empty() {
         return Err("missing repository name".into());
     }
-    let normalised = normalise_registry(registry);
-    let full_repository = normalise_repository(&normalised, repository);
-    check_name_len(&normalised, &full_repository)?;
     check_domain(registry)?;
     if !looks_like_domain(registry) {
         return Err(format!(
@@ -322,11 +362,18 @@ fn build(
              it needs a '.', a port, or to be localhost"
         ));
     }
+    check_lowercase(repository)?;
     check_path(repository)?;
     if let Some(t) = tag {
         check_tag(t)?;
     }
-    let (registry, repository) = (normalised, full_repository);
+    if let Some(d) = &digest {
+        check_digest_grammar(d.as_str())?;
+        check_digest_algorithm(d.as_str())?;
+    }
+    let registry = normalise_registry(registry);
+    let repository = normalise_repository(&registry, repository);
+    check_path_len(&repository)?;
     Ok(Reference {
         registry,
         repository,
@@ -335,17 +382,42 @@ fn build(
     })
 }
 
-/// Docker's rule (normalize.go, splitDockerDomain) for whether a first component is a registry.
+/// Docker's rule (normalize.go, splitDockerDomain) for whether a first component is a registry:
+/// it holds `.` or `:`, is `localhost`, or changes when lower-cased (Go's `strings.ToLower`).
 fn looks_like_domain(first: &str) -> bool {
-    first.contains(['.', ':']) || first == "localhost" || first.chars().any(char::is_uppercase)
+    first.contains(['.', ':']) || first == "localhost" || first.to_lowercase() != first
 }
 
-/// Limits the normalised name, as Docker does, so a reference's text always parses back.
-fn check_name_len(registry: &str, repository: &str) -> Result<(), String> {
-    if registry.len() + 1 + repository.len() > MAX_NAME_LEN {
-        return Err(format!("repository name too long (max {MAX_NAME_LEN})"));
+/// Limits the normalised repository path (reference.go, `RepositoryNameTotalLengthMax`). Only
+/// the path counts: since distribution/reference v0.6 the registry is left out, so
+/// `example.com/` followed by 255 characters is accepted and `library/` counts on Docker Hub.
+fn check_path_len(repository: &str) -> Result<(), String> {
+    if repository.len() > MAX_PATH_LEN {
+        return Err(format!(
+            "repository name must not be more than {MAX_PATH_LEN} characters \
+             (the path {} is {} long; the registry does not count)",
+            clip_middle(repository),
+            repository.len()
+        ));
     }
     Ok(())
+}
+
+/// A short view of a long name for an error message.
+fn clip_middle(s: &str) -> String {
+    const KEEP: usize = 40;
+    if s.len() <= 2 * KEEP + 3 {
+        return format!("{s:?}");
+    }
+    let mut head = KEEP;
+    while !s.is_char_boundary(head) {
+        head -= 1;
+    }
+    let mut tail = s.len() - KEEP;
+    while !s.is_char_boundary(tail) {
+        tail += 1;
+    }
+    format!("{:?}...{:?}", &s[..head], &s[tail..])
 }
 
 fn normalise_registry(registry: &str) -> String {
@@ -372,11 +444,16 @@ fn check_domain(domain: &str) -> Result<(), String> {
                 "invalid domain {domain:?}: '[' without a closing ']'"
             ));
         };
-        // The character check keeps out zone ids ("%eth0") that some parsers would accept.
-        let ipv6_chars = inner
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
-        if inner.is_empty() || !ipv6_chars || inner.parse::<Ipv6Addr>().is_err() {
+        // Upstream allows only hex digits and ':' between the brackets: no zone id ("%eth0")
+        // and no dotted IPv4 tail ("::ffff:192.0.2.1"). Beyond upstream, the address must
+        // also be a real IPv6 address.
+        if inner.is_empty() || !inner.bytes().all(|b| b.is_ascii_hexdigit() || b == b':') {
+            return Err(format!(
+                "invalid domain {domain:?}: between '[' and ']' only hex digits and ':' \
+                 are allowed (no zone id, no dotted IPv4 part)"
+            ));
+        }
+        if inner.parse::<Ipv6Addr>().is_err() {
             return Err(format!(
                 "invalid domain {domain:?}: {inner:?} is not an IPv6 address"
             ));
@@ -423,14 +500,23 @@ fn valid_domain_component(c: &str) -> bool {
         && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
-/// Checks a repository path: lower case, `/`-separated path components.
+/// Refuses a repository path that lower-casing would change (normalize.go reports this before
+/// the grammar, since it is the likelier mistake). The registry is not checked: it may have
+/// upper-case letters.
+fn check_lowercase(path: &str) -> Result<(), String> {
+    if path.to_lowercase() != path {
+        return Err(format!(
+            "repository name must be lowercase (got {})",
+            clip_middle(path)
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a repository path: `/`-separated path components.
 fn check_path(path: &str) -> Result<(), String> {
     if path.is_empty() {
         return Err("missing repository name after the registry".into());
-    }
-    // Reported before the component grammar, as Docker does, since it is the likelier mistake.
-    if path.chars().any(char::is_uppercase) {
-        return Err("repository name must be lowercase".into());
     }
     for component in path.split('/') {
         if component.is_empty() {
@@ -490,10 +576,69 @@ fn check_tag(tag: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn parse_digest(d: &str) -> Result<Digest, String> {
+/// The digest grammar of regexp.go: `algorithm ":" hex`, the algorithm made of
+/// `[A-Za-z][A-Za-z0-9]*` components joined by one of `-_+.`, and at least 32 hex digits.
+fn check_digest_grammar(d: &str) -> Result<(), String> {
     if d.is_empty() {
         return Err("empty digest after '@'".into());
     }
+    let Some((algorithm, hex)) = d.split_once(':') else {
+        return Err(format!(
+            "digest: {} must be algorithm:hex, e.g. sha256:<64 hex digits>",
+            clip_middle(d)
+        ));
+    };
+    let component_ok = |c: &str| {
+        let mut bytes = c.bytes();
+        bytes.next().is_some_and(|b| b.is_ascii_alphabetic())
+            && bytes.all(|b| b.is_ascii_alphanumeric())
+    };
+    if !algorithm.split(['-', '_', '+', '.']).all(component_ok) {
+        return Err(format!(
+            "digest: invalid algorithm {}: letters and digits starting with a letter, \
+             parts joined by one of '-', '_', '+', '.'",
+            clip_middle(algorithm)
+        ));
+    }
+    if hex.len() < 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!(
+            "digest: the part after {algorithm:?} must be at least 32 hex digits, got {}",
+            clip_middle(hex)
+        ));
+    }
+    Ok(())
+}
+
+/// What go-digest's `Parse` adds for the algorithms Docker registers: only sha256, sha384 and
+/// sha512, each with its exact length of lower-case hex. Call after [`check_digest_grammar`].
+fn check_digest_algorithm(d: &str) -> Result<(), String> {
+    let (algorithm, hex) = d.split_once(':').unwrap_or((d, ""));
+    let want = match algorithm {
+        "sha256" => 64,
+        "sha384" => 96,
+        "sha512" => 128,
+        _ => {
+            return Err(format!(
+                "digest: unsupported digest algorithm {}; use sha256, sha384 or sha512",
+                clip_middle(algorithm)
+            ));
+        }
+    };
+    if hex.len() != want {
+        return Err(format!(
+            "digest: a {algorithm} digest has {want} hex digits, got {}",
+            hex.len()
+        ));
+    }
+    if !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return Err(format!("digest: {algorithm} hex digits must be lower case"));
+    }
+    Ok(())
+}
+
+/// Validates a digest already checked with [`check_digest_grammar`].
+fn parse_digest(d: &str) -> Result<Digest, String> {
+    check_digest_algorithm(d)?;
     d.parse::<Digest>().map_err(|e| format!("digest: {e}"))
 }
 
@@ -556,14 +701,14 @@ mod tests {
             format!("a:{tag128}"),
             format!("docker.io/library/a:{tag128}"),
         );
-        // 255 characters once normalised: "docker.io/library/" is 18 of them.
-        let long_hub = "a".repeat(237);
+        // A 255-character path once normalised: "library/" is 8 of them; the registry is free.
+        let long_hub = "a".repeat(247);
         let (long_hub_repo, long_hub_out) = (
             format!("library/{long_hub}"),
             format!("docker.io/library/{long_hub}"),
         );
-        let long_other = format!("x.io/{}", "b".repeat(250));
-        let long_other_repo = "b".repeat(250);
+        let long_other = format!("x.io/{}", "b".repeat(255));
+        let long_other_repo = "b".repeat(255);
         // (input, registry, repository, tag, digest, display)
         let cases: Vec<Valid> = vec![
             (
@@ -710,14 +855,13 @@ mod tests {
                 None,
                 "[fc00:1:2:3:4:5:6:7]:5000/library/debian",
             ),
-            // Dotted-quad tail: rejected by distribution/reference's regexp, accepted here.
             (
-                "[2001:db8:3:4::192.0.2.33]:5000/debian",
-                "[2001:db8:3:4::192.0.2.33]:5000",
-                "debian",
+                "[FC00::1]:5000/x",
+                "[FC00::1]:5000",
+                "x",
                 None,
                 None,
-                "[2001:db8:3:4::192.0.2.33]:5000/debian",
+                "[FC00::1]:5000/x",
             ),
             (
                 "my-registry.example.com:443/a.b/c_d/e__f/g---h:tag",
@@ -909,6 +1053,10 @@ mod tests {
             ("".into(), "empty reference"),
             ("UPPER".into(), "repository name must be lowercase"),
             ("UPPER:tag".into(), "repository name must be lowercase"),
+            (
+                "bad_host.com/Foo".into(),
+                "repository name must be lowercase",
+            ),
             ("docker/Docker".into(), "repository name must be lowercase"),
             (
                 "docker.io/docker/Docker".into(),
@@ -969,17 +1117,30 @@ mod tests {
                 "a:".to_string() + &"t".repeat(129),
                 "tag too long (max 128)",
             ),
-            ("a".repeat(256), "repository name too long (max 255)"),
-            ("a".repeat(238), "repository name too long (max 255)"),
+            ("a".repeat(256), "must not be more than 255 characters"),
+            ("a".repeat(248), "must not be more than 255 characters"),
             (
-                format!("x.io/{}", "b".repeat(251)),
-                "repository name too long (max 255)",
+                format!("x.io/{}", "b".repeat(256)),
+                "must not be more than 255 characters",
             ),
             (
-                format!("{}/{}", "a".repeat(200), "b".repeat(55)),
-                "repository name too long (max 255)",
+                format!("{}/{}", "a".repeat(200), "b".repeat(56)),
+                "must not be more than 255 characters",
             ),
+            (
+                "[2001:db8:3:4::192.0.2.33]:5000/debian".into(),
+                "only hex digits and ':'",
+            ),
+            ("[fd00123123123]:5000/x".into(), "not an IPv6 address"),
+            ("[fd00123123123]/x".into(), "invalid path component"),
+            ("my_host.com/x".into(), "invalid domain"),
             ("a@sha256:short".into(), "digest: "),
+            (format!("a@md5:{HEX}"), "unsupported digest algorithm"),
+            (format!("a@SHA256:{HEX}"), "unsupported digest algorithm"),
+            (format!("a@1sha:{HEX}"), "invalid algorithm"),
+            ("a@sha256:abc".into(), "at least 32 hex digits"),
+            (format!("a@sha256:{HEX}00"), "has 64 hex digits, got 66"),
+            (format!("a@sha512:{HEX}"), "has 128 hex digits, got 64"),
             (format!("a@sha256:{}", HEX.to_uppercase()), "digest: "),
             (format!("a@{HEX}"), "digest: "),
             (format!("a:t@sha256:{HEX}@x"), "digest: "),
@@ -1023,6 +1184,7 @@ mod tests {
             ("docker.io", "a-", None, "invalid path component"),
             ("docker.io", "x", Some(""), "empty tag"),
             ("docker.io", "x", Some("a b"), "invalid tag"),
+            ("x.io", &"a".repeat(256), None, "more than 255 characters"),
         ] {
             match Reference::new(registry, repository, tag, None) {
                 Err(Error::InvalidReference { reason, .. }) => {
