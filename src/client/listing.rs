@@ -213,6 +213,12 @@ pub(crate) struct GcrManifest {
 impl Client {
     /// Every tag of a repository (the tag or digest of `repository` is ignored), in the
     /// registry's order, all pages followed (the seed's `ListTags`).
+    ///
+    /// Tags are returned as the registry sent them, including any that are not valid tags (an
+    /// empty string, say): [`Client::list_instances_report`] and [`Client::copy_all_tags`] skip
+    /// and report those. More tags than the client's listing entry limit (1,000,000 by
+    /// default) is [`Error::InvalidResponse`] naming the limit; a page larger than its page
+    /// size limit (4 MiB by default) is [`Error::TooLarge`].
     pub fn list_tags(&self, repository: &Reference) -> Result<Vec<String>> {
         let mut tags = Vec::new();
         for page in self.tag_pages(repository)? {
