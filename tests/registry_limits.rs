@@ -2,15 +2,19 @@
 //! `application/vnd.oras.config.v1+json` holding `{}`, one text layer) and a Helm-chart-like one
 //! (config `application/vnd.cncf.helm.config.v1+json`) in the same repository as a normal
 //! image. `list_instances_report` lists all three and reports the artifacts; `copy_all_tags`
-//! copies all three byte for byte to a second registry.
+//! copies all three byte for byte to a second registry. The C ABI's JSON carries the same
+//! `skipped` entries.
 
 mod common;
+
+use std::ffi::{CStr, CString, c_char};
+use std::ptr;
 
 use common::TestRegistry;
 use common::write_support::push_image;
 use dockreg::media_type::OCI_MANIFEST;
 use dockreg::{Client, Digest, Reference, SkipReason};
-use serde_json::json;
+use serde_json::{Value, json};
 
 const ORAS_CONFIG: &str = "application/vnd.oras.config.v1+json";
 const HELM_CONFIG: &str = "application/vnd.cncf.helm.config.v1+json";
@@ -165,4 +169,87 @@ fn artifacts_next_to_an_image_are_listed_reported_and_copied() {
         report.instances.keys().collect::<Vec<_>>()
     );
     assert_eq!(mirrored.skipped.len(), 2);
+
+    // The C ABI says the same in JSON.
+    let listed = ffi_json(&|client, out| {
+        let repo = CString::new(format!("{addr}/limits/mixed")).unwrap();
+        // SAFETY: a live client, a C string and a writable pointer.
+        unsafe { dockreg::ffi::dockreg_client_list_instances(client, repo.as_ptr(), out) }
+    });
+    assert_eq!(listed["instances"].as_array().unwrap().len(), 3);
+    let mut skipped: Vec<(String, String, String)> = listed["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            assert_eq!(s["reason"], "artifact", "{s}");
+            assert!(
+                s["message"].as_str().unwrap().contains("not an image"),
+                "{s}"
+            );
+            (
+                s["tag"].as_str().unwrap().to_string(),
+                s["digest"].as_str().unwrap().to_string(),
+                s["artifactType"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    skipped.sort();
+    assert_eq!(
+        skipped,
+        [
+            (
+                "chart-0.1.0".to_string(),
+                helm.digest.to_string(),
+                HELM_CONFIG.to_string()
+            ),
+            (
+                "oras".to_string(),
+                oras.digest.to_string(),
+                ORAS_CONFIG.to_string()
+            ),
+        ]
+    );
+    let copied = ffi_json(&|client, out| {
+        let src = CString::new(format!("{addr}/limits/mixed")).unwrap();
+        let dst = CString::new(format!("{}/mirror/again", other.addr())).unwrap();
+        let options = CString::new(r#"{"all_tags": true}"#).unwrap();
+        // SAFETY: a live client, C strings and a writable pointer.
+        unsafe {
+            dockreg::ffi::dockreg_client_copy_image(
+                client,
+                src.as_ptr(),
+                dst.as_ptr(),
+                options.as_ptr(),
+                out,
+            )
+        }
+    });
+    assert_eq!(copied["tags"].as_array().unwrap().len(), 3, "{copied}");
+    assert_eq!(copied["skipped"], json!([]), "{copied}");
+}
+
+/// Runs `call` with a fresh C-ABI client and returns the JSON it wrote.
+fn ffi_json(
+    call: &dyn Fn(
+        *const dockreg::ffi::dockreg_client,
+        *mut *mut c_char,
+    ) -> dockreg::ffi::dockreg_status,
+) -> Value {
+    use dockreg::ffi::{self, dockreg_status};
+    let options = CString::new(r#"{"docker_config": null}"#).unwrap();
+    let mut client = ptr::null_mut();
+    // SAFETY: a C string and a writable pointer.
+    let st = unsafe { ffi::dockreg_client_new(options.as_ptr(), &mut client) };
+    assert_eq!(st, dockreg_status::DOCKREG_OK);
+    let mut out: *mut c_char = ptr::null_mut();
+    let st = call(client, &mut out);
+    // SAFETY: the client made above, freed once.
+    unsafe { ffi::dockreg_client_free(client) };
+    assert_eq!(st, dockreg_status::DOCKREG_OK);
+    assert!(!out.is_null());
+    // SAFETY: a string dockreg wrote, freed once after it is read.
+    let text = unsafe { CStr::from_ptr(out) }.to_str().unwrap().to_string();
+    unsafe { ffi::dockreg_string_free(out) };
+    serde_json::from_str(&text).unwrap()
 }
