@@ -71,11 +71,14 @@ impl PageSeed<'_> {
                 self.left.set(n);
                 Ok(())
             }
-            None => {
-                self.over.set(true);
-                Err(E::custom("too many entries"))
-            }
+            None => Err(self.over_budget()),
         }
+    }
+
+    /// The error that stops the parse when the budget is spent (told from bad JSON by `over`).
+    fn over_budget<E: serde::de::Error>(self) -> E {
+        self.over.set(true);
+        E::custom("too many entries")
     }
 }
 
@@ -138,22 +141,19 @@ impl<'de> Visitor<'de> for Strings<'_> {
     ) -> std::result::Result<Self::Value, A::Error> {
         let mut out = Vec::new();
         loop {
-            // Counted before it is read: the entry past the budget is never allocated.
+            // Once the budget is spent, one more entry is skipped unread, then refused: it is
+            // never allocated.
             if self.0.left.get() == 0 {
-                if seq.next_element::<IgnoredAny>()?.is_none() {
-                    break;
-                }
-                return Err(self.0.take::<A::Error>().err().unwrap_or_else(|| {
-                    <A::Error as serde::de::Error>::custom("too many entries")
-                }));
+                return match seq.next_element::<IgnoredAny>()? {
+                    None => Ok(Some(out)),
+                    Some(_) => Err(self.0.over_budget()),
+                };
             }
-            match seq.next_element::<String>()? {
-                Some(s) => {
-                    self.0.take::<A::Error>()?;
-                    out.push(s);
-                }
-                None => break,
-            }
+            let Some(s) = seq.next_element::<String>()? else {
+                break;
+            };
+            self.0.take::<A::Error>()?;
+            out.push(s);
         }
         Ok(Some(out))
     }
