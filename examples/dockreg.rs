@@ -35,7 +35,8 @@ commands:
   config IMAGE           the image config (for the platform, from an index)
   tags REPO              every tag of a repository
   catalog REGISTRY       every repository of a registry
-  instances REPO         every image of a repository with tags, size and times
+  instances REPO         every image of a repository with tags, size and times, and the
+                         tags skipped (invalid names, artifacts, unreadable manifests)
   tag IMAGE NEW_TAG      point NEW_TAG at IMAGE's manifest
   blob put REPO FILE     upload a file as a blob (prints its digest)
   blob get REPO@DIGEST FILE
@@ -45,7 +46,8 @@ commands:
   push DIR IMAGE         push an OCI image layout, or a plain directory as a one-layer image
   copy [--all-tags] SRC DST
                          copy an image (an index with all its platforms) or every tag of a
-                         repository, to the same or another registry (prints the digest)
+                         repository, to the same or another registry (prints the digest;
+                         with --all-tags, the tags copied and those skipped)
   delete IMAGE           IMAGE@DIGEST deletes the manifest (and every tag on it);
                          IMAGE:TAG deletes that tag only, or fails where the registry cannot
   platforms IMAGE        the platforms of an image
@@ -176,11 +178,13 @@ fn run(args: &[String]) -> Result<(), Failure> {
         "instances" => {
             want(1)?;
             let repo: Reference = operand(0, "REPO")?.parse()?;
-            let mut instances: Vec<_> = client.list_instances(&repo)?.into_values().collect();
+            let report = client.list_instances_report(&repo)?;
+            let mut instances: Vec<_> = report.instances.into_values().collect();
             instances.sort();
             print_json(
                 &mut out,
-                &json!({"name": repo.name(), "instances": instances}),
+                &json!({"name": repo.name(), "instances": instances,
+                        "skipped": skipped_json(&report.skipped)}),
             )?;
         }
         "tag" => {
@@ -258,12 +262,17 @@ fn run(args: &[String]) -> Result<(), Failure> {
             let src: Reference = rest[0].parse()?;
             let dst: Reference = rest[1].parse()?;
             if all_tags {
-                let copied: Vec<_> = client
-                    .copy_all_tags(&src, &dst)?
-                    .into_iter()
+                let report = client.copy_all_tags(&src, &dst)?;
+                let copied: Vec<_> = report
+                    .copied
+                    .iter()
                     .map(|(tag, digest)| json!({"tag": tag, "digest": digest}))
                     .collect();
-                print_json(&mut out, &json!({"name": dst.name(), "copied": copied}))?;
+                print_json(
+                    &mut out,
+                    &json!({"name": dst.name(), "copied": copied,
+                            "skipped": skipped_json(&report.skipped)}),
+                )?;
             } else {
                 let digest = client.copy_image(&src, &dst, &dockreg::CopyOptions::new())?;
                 print_json(
@@ -349,6 +358,17 @@ fn parse_command(arg: &str) -> Result<(), Failure> {
         ));
     }
     Ok(())
+}
+
+/// Tags a whole-repository command passed over: tag, digest (or null), reason kind, message.
+fn skipped_json(skipped: &[dockreg::Skipped]) -> serde_json::Value {
+    skipped
+        .iter()
+        .map(|s| {
+            json!({"tag": s.tag, "digest": s.digest, "reason": s.reason.kind(),
+                   "message": s.reason.to_string()})
+        })
+        .collect()
 }
 
 /// `REPO@DIGEST` split into the repository and the digest.

@@ -483,9 +483,9 @@ dockreg_status dockreg_client_list_repositories(const dockreg_client *client,
                                                 char **out_json);
 
 /**
- * Every image of a repository with its tags, size and times. GCR and Artifact Registry list
- * these in one request; elsewhere they are built from the tags (a HEAD per tag, then manifest
- * and config per distinct digest).
+ * Every image of a repository with its tags, size and times, and the tags passed over. GCR
+ * and Artifact Registry list these in one request; elsewhere they are built from the tags (a
+ * HEAD per tag, then manifest and config per distinct digest).
  *
  * - `client`, `repository` (its tag or digest is ignored), `out_json`: must not be NULL.
  *
@@ -494,9 +494,20 @@ dockreg_status dockreg_client_list_repositories(const dockreg_client *client,
  * {"name": "registry:5000/app", "instances": [
  *   {"digest": "sha256:...", "imageSizeBytes": 12345, "tags": ["1.0", "latest"],
  *    "created": "2024-01-02T03:04:05Z", "uploaded": null}
+ *  ],
+ *  "skipped": [
+ *   {"tag": "chart", "digest": "sha256:...", "reason": "artifact",
+ *    "artifactType": "application/vnd.cncf.helm.config.v1+json", "message": "..."}
  * ]}
  * ```
- * Times are RFC 3339 strings, or null when unknown. Errors as `dockreg_client_get_manifest`.
+ * Times are RFC 3339 strings, or null when unknown. One odd tag does not fail the call: it is
+ * in `skipped`, in the registry's tag order, with `digest` (null when unknown), `message` (for
+ * people) and `reason`: `"invalid_tag"` (the registry listed a name that is not a tag) and
+ * `"error"` (gone since the listing, an ambiguous, unsupported, oversized or too deeply nested
+ * manifest, a digest mismatch) are not in `instances`; `"artifact"` (a Helm chart, ORAS
+ * artifact or signature, with its `artifactType`) and `"bad_config"` (an image config that
+ * cannot be read) are, from their manifest alone (`created` null). Errors as
+ * `dockreg_client_get_manifest`, for what would hit every tag (transport, auth, 5xx).
  * Thread-safe.
  */
 dockreg_status dockreg_client_list_instances(const dockreg_client *client,
@@ -781,9 +792,17 @@ dockreg_status dockreg_client_list_platforms(const dockreg_client *client,
  *   }
  *   ```
  *
- * On success `out_json` receives `{"digest": "sha256:..."}`, the digest written; with
- * `"all_tags": true`, each tag and its digest in the source's order:
- * `{"tags": [{"tag": "1.0", "digest": "sha256:..."}, ...]}`.
+ * On success `out_json` receives `{"digest": "sha256:..."}`, the digest written. With
+ * `"all_tags": true`, each tag copied and its digest in the source's order, and the tags
+ * skipped (see `dockreg_client_list_instances` for the entries; `reason` is `"invalid_tag"`
+ * or `"error"` here); one odd tag does not fail the copy, an error that would hit every tag
+ * (transport, auth, 5xx) does:
+ * ```json
+ * {"tags": [{"tag": "1.0", "digest": "sha256:..."}],
+ *  "skipped": [{"tag": "bad tag", "digest": null, "reason": "invalid_tag",
+ *               "message": "not a valid tag"}]}
+ * ```
+ * Artifacts (Helm charts, signatures, ...) are copied like images.
  *
  * Errors: misuse (1-4), `DOCKREG_ERR_INVALID_REFERENCE`, `DOCKREG_ERR_INVALID_ARGUMENT` (a
  * digest in `dst` that is not the one copied), transport (20-24), auth (30-32), registry

@@ -1,12 +1,15 @@
-//! The image config blob and image instances (one manifest with its tags, size and times).
+//! The image config blob, image instances (one manifest with its tags, size and times), and
+//! the reports of operations over every tag of a repository (what was done, what was skipped).
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use time::OffsetDateTime;
 
 use crate::digest::Digest;
+use crate::error::Error;
 
 /// The configuration blob of an image (Docker and OCI): the seed's `ImageConfig` plus the OCI
 /// fields. Unknown fields are ignored; `null` lists and a malformed `created` read as empty.
@@ -233,6 +236,104 @@ impl Ord for ImageInstance {
 impl PartialOrd for ImageInstance {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
+    }
+}
+
+/// The images of a repository, and the tags passed over on the way
+/// ([`Client::list_instances_report`](crate::Client::list_instances_report)).
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct InstancesReport {
+    /// Every image keyed by manifest digest, as [`Client::list_instances`] returns them
+    /// (artifacts included, with what their manifest tells).
+    ///
+    /// [`Client::list_instances`]: crate::Client::list_instances
+    pub instances: BTreeMap<Digest, ImageInstance>,
+    /// Tags passed over, in the registry's tag order: wholly ([`SkipReason::InvalidTag`],
+    /// [`SkipReason::Error`]: not in `instances`) or in part ([`SkipReason::Artifact`],
+    /// [`SkipReason::BadConfig`]: in `instances` from their manifest alone, creation time
+    /// unknown). [`SkipReason::is_listed`] tells which.
+    pub skipped: Vec<Skipped>,
+}
+
+/// What [`Client::copy_all_tags`](crate::Client::copy_all_tags) did.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct CopyReport {
+    /// Each tag copied with the digest written, in the source's order.
+    pub copied: Vec<(String, Digest)>,
+    /// Tags not copied, with the reason, in the source's order.
+    pub skipped: Vec<Skipped>,
+}
+
+/// A tag that an operation over a whole repository passed over, and why.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Skipped {
+    /// The tag, exactly as the registry listed it (it may be empty or not a valid tag).
+    pub tag: String,
+    /// The manifest digest the tag pointed at, when that much was learnt.
+    pub digest: Option<Digest>,
+    /// Why it was passed over.
+    pub reason: SkipReason,
+}
+
+/// Why a tag was passed over ([`Skipped`]).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum SkipReason {
+    /// The registry listed a name that is not a tag (`[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`,
+    /// e.g. an empty string); nothing more was asked about it.
+    InvalidTag,
+    /// The manifest is an artifact (a Helm chart, an ORAS artifact, a signature), not an image:
+    /// its config was not read as an image config. Listings still list the instance from its
+    /// manifest alone (size; creation time unknown).
+    Artifact {
+        /// The manifest's `artifactType`, else its config's media type.
+        artifact_type: String,
+    },
+    /// The manifest is an image's, but its config could not be read as an image config (it
+    /// does not parse, is too large, is missing or does not match its digest; the error says
+    /// which). Listings still list the instance from its manifest alone.
+    BadConfig(Arc<Error>),
+    /// What the registry answered for this tag could not be used: the tag is gone since the
+    /// listing ([`Error::NotFound`]), the manifest is ambiguous, of an unsupported type, nested
+    /// too deep ([`Error::InvalidResponse`]), too large ([`Error::TooLarge`]), does not match
+    /// its digest ([`Error::DigestMismatch`]), or the destination of a copy refused it. Several
+    /// tags of one manifest share the error.
+    Error(Arc<Error>),
+}
+
+impl SkipReason {
+    /// A short name of the reason: `invalid_tag`, `artifact`, `bad_config` or `error` (as in
+    /// the C API's JSON).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::InvalidTag => "invalid_tag",
+            Self::Artifact { .. } => "artifact",
+            Self::BadConfig(_) => "bad_config",
+            Self::Error(_) => "error",
+        }
+    }
+
+    /// True when a listing still lists the tag's instance (from its manifest alone):
+    /// [`SkipReason::Artifact`] and [`SkipReason::BadConfig`].
+    pub fn is_listed(&self) -> bool {
+        matches!(self, Self::Artifact { .. } | Self::BadConfig(_))
+    }
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::InvalidTag => f.write_str("not a valid tag"),
+            Self::Artifact { artifact_type } => write!(
+                f,
+                "an artifact of type {artifact_type}, not an image: its config was not read"
+            ),
+            Self::BadConfig(e) => write!(f, "the image config could not be read: {e}"),
+            Self::Error(e) => e.fmt(f),
+        }
     }
 }
 

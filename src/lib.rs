@@ -50,7 +50,9 @@ pub use client::{
 pub use config::MAX_PAGE_SIZE;
 pub use digest::Digest;
 pub use error::{Error, ErrorEntry, RegistryError, Result, TransportErrorKind};
-pub use image_config::{ImageConfig, ImageInstance};
+pub use image_config::{
+    CopyReport, ImageConfig, ImageInstance, InstancesReport, SkipReason, Skipped,
+};
 pub use manifest::{Descriptor, ImageIndex, ImageManifest, Manifest, RawManifest};
 pub use platform::Platform;
 pub use reference::{Reference, split_image};

@@ -85,6 +85,20 @@ impl ImageManifest {
             .iter()
             .fold(self.config.size, |n, l| n.saturating_add(l.size))
     }
+
+    /// What kind of artifact this is, when it is not a container image: its `artifactType`, or
+    /// else the media type of its config when that is not an image config (Helm charts, ORAS
+    /// artifacts, cosign signatures, the OCI empty config `{}`). `None` for an image, whose
+    /// config is a Docker or OCI image config.
+    pub fn artifact_type(&self) -> Option<&str> {
+        if let Some(t) = self.artifact_type.as_deref() {
+            return Some(t);
+        }
+        let config = media_type::essence(&self.config.media_type);
+        (!config.eq_ignore_ascii_case(media_type::OCI_CONFIG)
+            && !config.eq_ignore_ascii_case(media_type::DOCKER_CONFIG))
+        .then_some(self.config.media_type.as_str())
+    }
 }
 
 /// An OCI image index or a Docker manifest list.
@@ -165,18 +179,170 @@ pub struct RawManifest {
     pub bytes: Vec<u8>,
 }
 
-/// Just the field that tells the kind, for documents whose `Content-Type` is generic.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Probe {
-    #[serde(default)]
+/// The top-level fields of a manifest document that tell its kind, read without parsing the
+/// rest (values other than `mediaType` are skipped, not kept).
+///
+/// Keys are matched the way Go's `encoding/json` matches them (ignoring letter case, with
+/// Unicode's `ſ` and `K` folding to `s` and `k`): registries and most other clients are written in
+/// Go, so a key that Go would read as `layers` counts as `layers` here, even though serde would
+/// not read it.
+#[derive(Default, Debug)]
+struct Shape {
+    /// `mediaType`, when it is a string.
     media_type: Option<String>,
-    #[serde(default)]
-    manifests: Option<serde::de::IgnoredAny>,
-    #[serde(default)]
-    config: Option<serde::de::IgnoredAny>,
-    #[serde(default)]
-    schema_version: Option<u32>,
+    /// A non-null `manifests`.
+    manifests: bool,
+    /// A non-null `config`.
+    config: bool,
+    /// A non-null `layers`.
+    layers: bool,
+    schema_version: Option<u64>,
+    /// The first of the fields above that appears twice.
+    duplicate: Option<&'static str>,
+}
+
+/// The fields [`Shape`] looks at, with the name used in messages.
+const SHAPE_FIELDS: [&str; 5] = [
+    "mediaType",
+    "manifests",
+    "config",
+    "layers",
+    "schemaVersion",
+];
+
+/// True when `key` names `field` for Go's `encoding/json` (simple Unicode case folding; among
+/// the letters of [`SHAPE_FIELDS`] only `s` and `k` have non-ASCII forms).
+fn go_key_matches(key: &str, field: &str) -> bool {
+    let fold = |c: char| match c {
+        '\u{17F}' => 's',
+        '\u{212A}' => 'k',
+        c => c.to_ascii_lowercase(),
+    };
+    key.chars()
+        .map(fold)
+        .eq(field.chars().map(|c| c.to_ascii_lowercase()))
+}
+
+impl<'de> Deserialize<'de> for Shape {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Shape;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Shape, A::Error> {
+                use serde::de::IgnoredAny;
+                let mut shape = Shape::default();
+                let mut seen = [false; SHAPE_FIELDS.len()];
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    let Some(i) = SHAPE_FIELDS.iter().position(|f| go_key_matches(&key, f)) else {
+                        map.next_value::<IgnoredAny>()?;
+                        continue;
+                    };
+                    if std::mem::replace(&mut seen[i], true) {
+                        shape.duplicate.get_or_insert(SHAPE_FIELDS[i]);
+                    }
+                    match i {
+                        0 => {
+                            let v: Option<serde_json::Value> = map.next_value()?;
+                            shape.media_type = v.and_then(|v| v.as_str().map(str::to_string));
+                        }
+                        4 => {
+                            let v: Option<serde_json::Value> = map.next_value()?;
+                            shape.schema_version = v.and_then(|v| v.as_u64());
+                        }
+                        _ => {
+                            let present = map.next_value::<Option<IgnoredAny>>()?.is_some();
+                            match i {
+                                1 => shape.manifests |= present,
+                                2 => shape.config |= present,
+                                _ => shape.layers |= present,
+                            }
+                        }
+                    }
+                }
+                Ok(shape)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+impl Shape {
+    /// The shape of `bytes`; `None` when they are not a JSON object.
+    fn of(bytes: &[u8]) -> Option<Shape> {
+        serde_json::from_slice(bytes).ok()
+    }
+
+    /// Names of the image-manifest fields present, for messages.
+    fn image_fields(&self) -> &'static str {
+        match (self.layers, self.config) {
+            (true, true) => "\"layers\" and \"config\"",
+            (true, false) => "\"layers\"",
+            _ => "\"config\"",
+        }
+    }
+}
+
+/// Refuses a manifest whose kind is ambiguous, so that it cannot be read as an index by one
+/// client and as an image by another under the same digest (the class of CVE-2021-41190; the
+/// rules follow the OCI image-spec 1.0.2 guidance and containers/image):
+///
+/// - a document with `manifests` and also `layers` or `config`;
+/// - a declared media type (`declared`, from `Content-Type` or the caller, or the document's own
+///   `mediaType`) of an index while the document has `layers` or `config`, or of an image
+///   manifest while it has `manifests`;
+/// - a `mediaType` field that disagrees with `declared`, when both are manifest types;
+/// - any of these fields twice (a JSON parser may keep either value).
+///
+/// Bytes that are not a JSON object pass: whatever parses them next refuses them.
+fn check_unambiguous(bytes: &[u8], declared: Option<&str>) -> Result<(), String> {
+    let Some(shape) = Shape::of(bytes) else {
+        return Ok(());
+    };
+    if let Some(field) = shape.duplicate {
+        return Err(format!(
+            "ambiguous manifest: the field {field:?} appears more than once"
+        ));
+    }
+    let image_fields = shape.layers || shape.config;
+    if shape.manifests && image_fields {
+        return Err(format!(
+            "ambiguous manifest: it has \"manifests\" (an index) and {} (an image)",
+            shape.image_fields()
+        ));
+    }
+    let is_manifest_type = |t: &str| media_type::is_index(t) || media_type::is_image_manifest(t);
+    let declared = declared
+        .map(media_type::essence)
+        .filter(|t| is_manifest_type(t));
+    let own = shape.media_type.as_deref().filter(|t| is_manifest_type(t));
+    for (t, whose) in [(declared, "declared"), (own, "its mediaType field")] {
+        let Some(t) = t else { continue };
+        if media_type::is_index(t) && image_fields {
+            return Err(format!(
+                "ambiguous manifest: {whose} says {t} (an index) but it has {}",
+                shape.image_fields()
+            ));
+        }
+        if media_type::is_image_manifest(t) && shape.manifests {
+            return Err(format!(
+                "ambiguous manifest: {whose} says {t} (an image manifest) but it has \"manifests\""
+            ));
+        }
+    }
+    if let (Some(d), Some(o)) = (declared, own) {
+        if !d.eq_ignore_ascii_case(media_type::essence(o)) {
+            return Err(format!(
+                "ambiguous manifest: declared as {d} but its mediaType field says {o}"
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl RawManifest {
@@ -192,25 +358,61 @@ impl RawManifest {
     }
 }
 
-/// Works out the media type of manifest bytes: the header when it names a manifest type, else
-/// the document's own `mediaType`, else its shape.
-pub(crate) fn detect_media_type(bytes: &[u8], header: Option<&str>) -> Option<String> {
+/// Refuses a child manifest served with media type `served` whose kind (index or image) is
+/// not the one its entry `entry` in the parent index declares: following an entry that says
+/// "image" must not lead into another index, nor the other way round.
+pub(crate) fn check_entry_kind(
+    entry: &Descriptor,
+    served: &str,
+) -> std::result::Result<(), String> {
+    let declared = entry.media_type.as_str();
+    let kind = |t: &str| {
+        if media_type::is_index(t) {
+            Some("an index")
+        } else if media_type::is_image_manifest(t) {
+            Some("an image manifest")
+        } else {
+            None
+        }
+    };
+    match (kind(declared), kind(served)) {
+        (Some(want), Some(got)) if want != got => Err(format!(
+            "ambiguous manifest: the index entry declares {declared} ({want}) but {served} \
+             ({got}) was served"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Works out the media type of manifest bytes served with `Content-Type` `header`: the header
+/// when it names a manifest type, else the document's own `mediaType`, else its shape; after
+/// refusing an ambiguous document (see [`check_unambiguous`]: an error message then).
+pub(crate) fn served_media_type(
+    bytes: &[u8],
+    header: Option<&str>,
+) -> std::result::Result<Option<String>, String> {
+    check_unambiguous(bytes, header)?;
+    Ok(detect_media_type(bytes, header))
+}
+
+/// [`served_media_type`] without the checks (they are made by every caller).
+fn detect_media_type(bytes: &[u8], header: Option<&str>) -> Option<String> {
     if let Some(h) = header {
         let e = media_type::essence(h);
         if media_type::is_index(e) || media_type::is_image_manifest(e) {
             return Some(e.to_string());
         }
     }
-    let probe: Probe = serde_json::from_slice(bytes).ok()?;
-    if let Some(t) = probe.media_type {
+    let shape = Shape::of(bytes)?;
+    if let Some(t) = shape.media_type {
         return Some(t);
     }
-    if probe.schema_version == Some(1) {
+    if shape.schema_version == Some(1) {
         return None;
     }
-    if probe.manifests.is_some() {
+    if shape.manifests {
         Some(media_type::OCI_INDEX.to_string())
-    } else if probe.config.is_some() {
+    } else if shape.config {
         Some(media_type::OCI_MANIFEST.to_string())
     } else {
         None
@@ -218,7 +420,14 @@ pub(crate) fn detect_media_type(bytes: &[u8], header: Option<&str>) -> Option<St
 }
 
 /// Parses manifest bytes of the given media type.
+///
+/// An ambiguous document is refused ([`Error::InvalidInput`]) whatever the media type: one with
+/// `manifests` and `layers` or `config`, one whose media type (given, or its own `mediaType`)
+/// names an index while it has `layers` or `config` (or an image manifest while it has
+/// `manifests`), and one whose `mediaType` field disagrees with `media_type`. Every manifest the
+/// client reads goes through here, so no path can take an index for an image or back.
 pub fn parse_manifest(bytes: &[u8], media_type: &str) -> Result<Manifest> {
+    check_unambiguous(bytes, Some(media_type)).map_err(Error::InvalidInput)?;
     let bad = |e: serde_json::Error| {
         Error::InvalidInput(format!(
             "manifest of type {media_type:?} does not parse: {e}"
@@ -302,5 +511,193 @@ mod tests {
             )
             .is_err()
         );
+    }
+    fn image_json(extra: &str) -> String {
+        format!(
+            r#"{{"schemaVersion":2,{extra}"config":{{"mediaType":"{}","size":7,"digest":"{D}"}},"layers":[]}}"#,
+            media_type::OCI_CONFIG
+        )
+    }
+
+    fn index_json(extra: &str) -> String {
+        format!(
+            r#"{{"schemaVersion":2,{extra}"manifests":[{{"mediaType":"{}","size":1,"digest":"{D}"}}]}}"#,
+            media_type::OCI_MANIFEST
+        )
+    }
+
+    /// The error message of parsing `json` as `media_type`, which must be a refusal.
+    fn refused(json: &str, media_type: &str) -> String {
+        match parse_manifest(json.as_bytes(), media_type) {
+            Err(Error::InvalidInput(m)) => {
+                assert!(m.contains("ambiguous manifest"), "{m}");
+                m
+            }
+            other => panic!("{media_type} {json}: want a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn index_type_with_image_fields_is_refused() {
+        // Declared by the caller (Content-Type) as an index, with layers and config.
+        let m = refused(&image_json(""), media_type::OCI_INDEX);
+        assert!(
+            m.contains("an index") && m.contains("\"layers\" and \"config\""),
+            "{m}"
+        );
+        refused(&image_json(""), media_type::DOCKER_MANIFEST_LIST);
+        // Declared in the document itself, served as generic JSON.
+        let own = image_json(&format!(r#""mediaType":"{}","#, media_type::OCI_INDEX));
+        let m = refused(&own, "application/json");
+        assert!(m.contains("its mediaType field"), "{m}");
+        // Only `layers` is enough (the typed parse would ignore it in an index).
+        let layers_only = index_json(r#""layers":[],"#).replace(r#""manifests""#, r#""x""#);
+        refused(&layers_only, media_type::OCI_INDEX);
+    }
+
+    #[test]
+    fn manifests_with_layers_or_config_is_refused_whatever_the_type() {
+        let both = index_json(&format!(
+            r#""config":{{"mediaType":"{}","size":7,"digest":"{D}"}},"#,
+            media_type::OCI_CONFIG
+        ));
+        for t in [
+            media_type::OCI_MANIFEST,
+            media_type::OCI_INDEX,
+            "application/json",
+        ] {
+            let m = refused(&both, t);
+            assert!(m.contains("\"manifests\""), "{m}");
+        }
+        refused(&index_json(r#""layers":[],"#), "application/json");
+        // An image manifest type with manifests.
+        let m = refused(&index_json(""), media_type::OCI_MANIFEST);
+        assert!(m.contains("an image manifest"), "{m}");
+        // `null` is absent, as Go reads it.
+        assert!(
+            parse_manifest(
+                index_json(r#""layers":null,"#).as_bytes(),
+                media_type::OCI_INDEX
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn media_type_field_disagreeing_with_the_declared_type_is_refused() {
+        let docker = image_json(&format!(
+            r#""mediaType":"{}","#,
+            media_type::DOCKER_MANIFEST
+        ));
+        let m = refused(&docker, media_type::OCI_MANIFEST);
+        assert!(
+            m.contains(media_type::OCI_MANIFEST) && m.contains(media_type::DOCKER_MANIFEST),
+            "{m}"
+        );
+        let list = index_json(&format!(
+            r#""mediaType":"{}","#,
+            media_type::DOCKER_MANIFEST_LIST
+        ));
+        refused(&list, media_type::OCI_INDEX);
+        // Agreeing types, parameters and letter case aside, are fine.
+        assert!(parse_manifest(docker.as_bytes(), media_type::DOCKER_MANIFEST).is_ok());
+        assert!(
+            parse_manifest(
+                docker.as_bytes(),
+                "application/vnd.docker.distribution.manifest.v2+json; charset=utf-8"
+            )
+            .is_ok()
+        );
+        // A non-manifest mediaType (an artifact's) is not compared.
+        let artifact = image_json(r#""mediaType":"application/vnd.example+json","#);
+        assert!(parse_manifest(artifact.as_bytes(), media_type::OCI_MANIFEST).is_ok());
+    }
+
+    #[test]
+    fn keys_are_matched_as_go_matches_them() {
+        // Go's encoding/json would read these keys as `layers`; serde would not.
+        for key in ["Layers", "LAYERS", "layer\u{17f}"] {
+            let json = index_json(&format!(r#""{key}":[],"#));
+            refused(&json, media_type::OCI_INDEX);
+        }
+        let cased = image_json(&format!(r#""MediaType":"{}","#, media_type::OCI_INDEX));
+        refused(&cased, media_type::OCI_MANIFEST);
+        // The same field twice: parsers disagree on which value wins.
+        let twice = image_json(&format!(
+            r#""mediaType":"{}","mediaType":"{}","#,
+            media_type::OCI_MANIFEST,
+            media_type::OCI_INDEX
+        ));
+        let m = refused(&twice, media_type::OCI_MANIFEST);
+        assert!(m.contains("more than once"), "{m}");
+        let twice_cased = image_json(r#""Config":{},"#);
+        refused(&twice_cased, media_type::OCI_MANIFEST);
+    }
+
+    #[test]
+    fn served_media_type_checks_before_detecting() {
+        let img = image_json("");
+        assert_eq!(
+            served_media_type(img.as_bytes(), Some("application/json"))
+                .unwrap()
+                .as_deref(),
+            Some(media_type::OCI_MANIFEST)
+        );
+        assert!(served_media_type(img.as_bytes(), Some(media_type::OCI_INDEX)).is_err());
+        // Not JSON: nothing to check, nothing detected; the parse refuses it later.
+        assert_eq!(
+            served_media_type(b"\xff\x00", Some("text/plain")).unwrap(),
+            None
+        );
+        assert_eq!(
+            served_media_type(b"[1,2]", Some(media_type::OCI_MANIFEST))
+                .unwrap()
+                .as_deref(),
+            Some(media_type::OCI_MANIFEST)
+        );
+    }
+
+    #[test]
+    fn artifacts_are_told_from_images() {
+        let Manifest::Image(img) =
+            parse_manifest(image_json("").as_bytes(), media_type::OCI_MANIFEST).unwrap()
+        else {
+            panic!("not an image")
+        };
+        assert_eq!(img.artifact_type(), None);
+        let helm = image_json("").replace(
+            media_type::OCI_CONFIG,
+            "application/vnd.cncf.helm.config.v1+json",
+        );
+        let Manifest::Image(helm) =
+            parse_manifest(helm.as_bytes(), media_type::OCI_MANIFEST).unwrap()
+        else {
+            panic!("not an image")
+        };
+        assert_eq!(
+            helm.artifact_type(),
+            Some("application/vnd.cncf.helm.config.v1+json")
+        );
+        let typed = image_json(r#""artifactType":"application/vnd.example.sbom","#);
+        let Manifest::Image(typed) =
+            parse_manifest(typed.as_bytes(), media_type::OCI_MANIFEST).unwrap()
+        else {
+            panic!("not an image")
+        };
+        assert_eq!(typed.artifact_type(), Some("application/vnd.example.sbom"));
+    }
+
+    #[test]
+    fn entry_kind_must_match_what_is_served() {
+        let d: Digest = D.parse().unwrap();
+        let image_entry = Descriptor::new(media_type::OCI_MANIFEST, d.clone(), 1);
+        assert!(check_entry_kind(&image_entry, media_type::OCI_INDEX).is_err());
+        assert!(check_entry_kind(&image_entry, media_type::DOCKER_MANIFEST).is_ok());
+        let index_entry = Descriptor::new(media_type::DOCKER_MANIFEST_LIST, d.clone(), 1);
+        assert!(check_entry_kind(&index_entry, media_type::OCI_MANIFEST).is_err());
+        assert!(check_entry_kind(&index_entry, media_type::OCI_INDEX).is_ok());
+        // An entry without a manifest media type tells nothing to check.
+        let untyped = Descriptor::new("", d, 1);
+        assert!(check_entry_kind(&untyped, media_type::OCI_INDEX).is_ok());
     }
 }

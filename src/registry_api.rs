@@ -17,7 +17,8 @@ pub trait RegistryApi {
     fn get_config(&self, repository: &Reference, config_digest: &Digest) -> Result<ImageConfig>;
     /// Every repository of a registry.
     fn list_repositories(&self, registry: &str) -> Result<Vec<String>>;
-    /// Every image of a repository, keyed by digest.
+    /// Every image of a repository, keyed by digest (tags that could not be described are left
+    /// out; [`Client::list_instances_report`] reports them).
     fn list_instances(&self, repository: &Reference) -> Result<BTreeMap<Digest, ImageInstance>>;
     /// Every tag of a repository.
     fn list_tags(&self, repository: &Reference) -> Result<Vec<String>>;

@@ -10,13 +10,15 @@ use std::collections::HashSet;
 
 use crate::digest::Digest;
 use crate::error::{Error, Result};
-use crate::manifest::{Descriptor, Manifest, RawManifest};
+use crate::image_config::{CopyReport, SkipReason, Skipped};
+use crate::manifest::{Descriptor, ImageManifest, Manifest, RawManifest};
 use crate::media_type;
 use crate::platform::Platform;
 use crate::reference::Reference;
 use crate::transport::{Method, Request};
 
 use super::Client;
+use super::instances::entry_fault;
 use super::uploads::{Mounted, UploadOptions};
 use crate::auth::Scope;
 
@@ -63,6 +65,11 @@ impl Client {
     /// the one copied. Within one registry blobs are mounted; between registries they are
     /// streamed from one to the other.
     ///
+    /// Indexes inside indexes are copied down to the client's index depth limit (4 levels by
+    /// default); deeper nesting is [`Error::InvalidResponse`] naming the limit, found before
+    /// anything of the too-deep index is written. With [`CopyOptions::platform`], nested
+    /// indexes are followed to the platform's image the same way.
+    ///
     /// ```no_run
     /// # let client = dockreg::Client::new()?;
     /// let src: dockreg::Reference = "127.0.0.1:5000/app:1.0".parse()?;
@@ -79,10 +86,12 @@ impl Client {
         let mut c = Copier::new(self, src, dst);
         let mut raw = self.get_raw_manifest(src)?;
         if let Some(platform) = &options.platform {
-            if let Manifest::Index(index) = self.parse_served_manifest(&raw, src)? {
-                let entry = index.select_or_error(platform, &src.to_string())?;
-                raw = self.get_raw_manifest(&by_digest(src, entry.digest.clone())?)?;
-            }
+            let image = self.resolve_platform(src, raw, platform)?;
+            raw = RawManifest {
+                digest: image.digest,
+                media_type: image.media_type,
+                bytes: image.bytes,
+            };
         }
         let target = match (dst.tag(), dst.digest(), src.tag()) {
             (Some(t), _, _) => Some(t.to_string()),
@@ -102,16 +111,62 @@ impl Client {
     }
 
     /// Copies every tag of repository `src` to repository `dst` (tags and digests of the
-    /// references are ignored); returns each tag with the digest written, in the source's order.
-    pub fn copy_all_tags(&self, src: &Reference, dst: &Reference) -> Result<Vec<(String, Digest)>> {
+    /// references are ignored), in the source's order, and reports what was copied and what
+    /// was skipped.
+    ///
+    /// One odd tag does not stop the others: a name the registry lists that is not a valid tag,
+    /// a tag gone since the listing, a manifest that is ambiguous, of an unsupported type, too
+    /// large or nested too deep, content that does not match its digest, or a manifest the
+    /// destination refuses (a 4xx answer) is skipped and listed in [`CopyReport::skipped`]
+    /// with the error. Failures that would hit every tag (transport, authentication, 5xx
+    /// answers after retries) end the copy with that error. Artifacts (Helm charts, ORAS
+    /// artifacts, signatures) are copied like images: a copy never reads a config.
+    ///
+    /// ```no_run
+    /// # let client = dockreg::Client::new()?;
+    /// let src: dockreg::Reference = "127.0.0.1:5000/app".parse()?;
+    /// let dst: dockreg::Reference = "127.0.0.1:5001/mirror/app".parse()?;
+    /// let report = client.copy_all_tags(&src, &dst)?;
+    /// for s in &report.skipped {
+    ///     eprintln!("skipped {}: {}", s.tag, s.reason);
+    /// }
+    /// # Ok::<(), dockreg::Error>(())
+    /// ```
+    pub fn copy_all_tags(&self, src: &Reference, dst: &Reference) -> Result<CopyReport> {
         let mut c = Copier::new(self, src, dst);
-        let mut out = Vec::new();
+        let mut report = CopyReport::default();
         for tag in self.list_tags(src)? {
-            let raw = self.get_raw_manifest(&src.with_tag(&tag)?)?;
-            let d = c.copy_manifest(&raw, Some(&tag))?;
-            out.push((tag, d));
+            let Ok(source) = src.with_tag(&tag) else {
+                report.skipped.push(Skipped {
+                    tag,
+                    digest: None,
+                    reason: SkipReason::InvalidTag,
+                });
+                continue;
+            };
+            let raw = match self.get_raw_manifest(&source) {
+                Ok(raw) => raw,
+                Err(e) if entry_fault(&e) => {
+                    report.skipped.push(Skipped {
+                        tag,
+                        digest: None,
+                        reason: SkipReason::Error(std::sync::Arc::new(e)),
+                    });
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            match c.copy_manifest(&raw, Some(&tag)) {
+                Ok(d) => report.copied.push((tag, d)),
+                Err(e) if entry_fault(&e) => report.skipped.push(Skipped {
+                    tag,
+                    digest: Some(raw.digest),
+                    reason: SkipReason::Error(std::sync::Arc::new(e)),
+                }),
+                Err(e) => return Err(e),
+            }
         }
-        Ok(out)
+        Ok(report)
     }
 }
 
@@ -136,11 +191,10 @@ impl<'a> Copier<'a> {
     /// destination already has is only tagged.
     fn copy_manifest(&mut self, raw: &RawManifest, tag: Option<&str>) -> Result<Digest> {
         if raw.media_type.is_empty() {
-            return Err(Error::InvalidInput(format!(
-                "{}@{} has no recognisable manifest media type",
-                self.src.name(),
-                raw.digest
-            )));
+            return Err(Error::invalid_response(
+                &self.client.manifest_url(self.src, raw.digest.as_str()),
+                "no recognisable manifest media type",
+            ));
         }
         if self.manifests_done.contains(&raw.digest) || self.dst_has_manifest(&raw.digest)? {
             if tag.is_none() {
@@ -152,37 +206,86 @@ impl<'a> Copier<'a> {
         self.put(raw, tag)
     }
 
-    /// Copies the blobs and child manifests `raw` references (children the destination has
-    /// are skipped after one HEAD each, before they are fetched).
+    /// Copies the blobs and child manifests `raw` references, each child index's contents
+    /// before that index (children the destination has are skipped after one HEAD each, before
+    /// they are fetched).
+    ///
+    /// Indexes inside indexes are walked with a stack of their own, never by recursion: however
+    /// deep a registry nests them, the walk stops at the client's index depth limit with an
+    /// error, and the thread's stack is not at risk.
     fn copy_contents(&mut self, raw: &RawManifest) -> Result<()> {
-        match self.client.parse_served_manifest(raw, self.src)? {
-            Manifest::Index(index) => {
-                for child in &index.manifests {
-                    if !is_manifest(&child.media_type) {
-                        self.copy_blob(child)?;
-                        continue;
-                    }
-                    if self.manifests_done.contains(&child.digest)
-                        || self.dst_has_manifest(&child.digest)?
-                    {
-                        continue;
-                    }
-                    let child_raw = self
-                        .client
-                        .get_raw_manifest(&by_digest(self.src, child.digest.clone())?)?;
-                    self.copy_contents(&child_raw)?;
+        /// An index being copied: its children not yet handled follow `next`.
+        struct Level {
+            /// The index itself, PUT once its children are done (`None` for `raw`: the
+            /// caller PUTs it).
+            raw: Option<RawManifest>,
+            children: Vec<Descriptor>,
+            next: usize,
+        }
+        let index = match self.client.parse_served_manifest(raw, self.src)? {
+            Manifest::Image(m) => return self.copy_image_blobs(&m),
+            Manifest::Index(index) => index,
+        };
+        let url = self.client.manifest_url(self.src, raw.digest.as_str());
+        self.client.check_index_depth(1, &url)?;
+        let mut stack = vec![Level {
+            raw: None,
+            children: index.manifests,
+            next: 0,
+        }];
+        while let Some(level) = stack.last_mut() {
+            let Some(child) = level.children.get(level.next).cloned() else {
+                if let Some(done) = stack.pop().and_then(|l| l.raw) {
+                    self.put(&done, None)?;
+                }
+                continue;
+            };
+            level.next += 1;
+            if !is_manifest(&child.media_type) {
+                self.copy_blob(&child)?;
+                continue;
+            }
+            if self.manifests_done.contains(&child.digest)
+                || self.dst_has_manifest(&child.digest)?
+            {
+                continue;
+            }
+            let child_raw = self
+                .client
+                .get_raw_manifest(&by_digest(self.src, child.digest.clone())?)?;
+            crate::manifest::check_entry_kind(&child, &child_raw.media_type).map_err(|m| {
+                let url = self.client.manifest_url(self.src, child.digest.as_str());
+                Error::invalid_response(&url, m)
+            })?;
+            match self.client.parse_served_manifest(&child_raw, self.src)? {
+                Manifest::Image(m) => {
+                    self.copy_image_blobs(&m)?;
                     self.put(&child_raw, None)?;
                 }
-            }
-            Manifest::Image(m) => {
-                self.copy_blob(&m.config)?;
-                for layer in &m.layers {
-                    if !layer.urls.is_empty() && layer.media_type.contains("foreign") {
-                        continue; // a foreign layer lives elsewhere by design
-                    }
-                    self.copy_blob(layer)?;
+                Manifest::Index(index) => {
+                    let url = self
+                        .client
+                        .manifest_url(self.src, child_raw.digest.as_str());
+                    self.client.check_index_depth(stack.len() + 1, &url)?;
+                    stack.push(Level {
+                        raw: Some(child_raw),
+                        children: index.manifests,
+                        next: 0,
+                    });
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// The config and layers of an image (foreign layers stay where they are).
+    fn copy_image_blobs(&mut self, m: &ImageManifest) -> Result<()> {
+        self.copy_blob(&m.config)?;
+        for layer in &m.layers {
+            if !layer.urls.is_empty() && layer.media_type.contains("foreign") {
+                continue; // a foreign layer lives elsewhere by design
+            }
+            self.copy_blob(layer)?;
         }
         Ok(())
     }

@@ -1,12 +1,13 @@
 //! Image instances of a repository: GCR's `manifest` map, or built from the tags elsewhere.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use time::OffsetDateTime;
 
 use crate::digest::Digest;
 use crate::error::{Error, Result};
-use crate::image_config::ImageInstance;
+use crate::image_config::{ImageInstance, InstancesReport, SkipReason, Skipped};
 use crate::manifest::Manifest;
 use crate::reference::Reference;
 
@@ -16,18 +17,37 @@ use super::{Client, fanout};
 
 impl Client {
     /// Every image of a repository keyed by manifest digest, with its tags, size and times (the
-    /// seed's `ListInstances`).
-    ///
-    /// GCR and Artifact Registry list these with the tags, in one listing. Elsewhere they are
-    /// built from the tags: one HEAD per tag, then per distinct digest the manifest and config
-    /// (size = config + layers, created from the config; uploaded unknown). For an index the
-    /// client's platform's image gives size and time. Those requests are independent, so up to
-    /// eight are in flight at once (one client, shared pool). A tag deleted between the listing
-    /// and its HEAD is left out.
+    /// seed's `ListInstances`): [`Client::list_instances_report`] without the report of the tags
+    /// passed over.
     pub fn list_instances(
         &self,
         repository: &Reference,
     ) -> Result<BTreeMap<Digest, ImageInstance>> {
+        Ok(self.list_instances_report(repository)?.instances)
+    }
+
+    /// Every image of a repository keyed by manifest digest, with its tags, size and times, and
+    /// the tags passed over on the way.
+    ///
+    /// GCR and Artifact Registry list these with the tags, in one listing. Elsewhere they are
+    /// built from the tags: one HEAD per tag, then per distinct digest the manifest and config
+    /// (size = config + layers, created from the config; uploaded unknown). For an index the
+    /// client's platform's image gives size and time (an index without it: the sum of its
+    /// entries, created unknown). Those requests are independent, so up to eight are in flight
+    /// at once (one client, shared pool).
+    ///
+    /// One odd entry does not fail the repository; it is reported in
+    /// [`InstancesReport::skipped`]:
+    /// - a name that is not a valid tag, a tag gone since the listing, a manifest that is
+    ///   ambiguous, unsupported, too large, nested too deep or not matching its digest: left out;
+    /// - an artifact (Helm chart, ORAS artifact, signature: its `artifactType`, or a config that
+    ///   is not a Docker or OCI image config): listed from its manifest (size, tags; created
+    ///   unknown), its config not fetched;
+    /// - an image whose config cannot be read as an image config: listed the same way.
+    ///
+    /// Failures that would hit every tag (transport, authentication, 5xx answers) fail the
+    /// call.
+    pub fn list_instances_report(&self, repository: &Reference) -> Result<InstancesReport> {
         let pages = self.tag_pages(repository)?;
         let mut gcr: Option<BTreeMap<String, GcrManifest>> = None;
         let mut tags = Vec::new();
@@ -38,7 +58,10 @@ impl Client {
             tags.extend(page.tags.unwrap_or_default());
         }
         match gcr {
-            Some(map) => from_gcr(&format!("{}/tags/list", self.repo_base(repository)), map),
+            Some(map) => Ok(InstancesReport {
+                instances: from_gcr(&format!("{}/tags/list", self.repo_base(repository)), map)?,
+                skipped: Vec::new(),
+            }),
             None => self.instances_from_tags(repository, tags),
         }
     }
@@ -47,77 +70,159 @@ impl Client {
         &self,
         repository: &Reference,
         tags: Vec<String>,
-    ) -> Result<BTreeMap<Digest, ImageInstance>> {
-        // A tag deleted since the listing has no instance any more: it is left out, not an error.
-        let digests = fanout::map(&tags, |tag| {
-            match self.get_digest(&repository.with_tag(tag)?) {
-                Ok(d) => Ok(Some(d)),
-                Err(e) if e.is_not_found() => Ok(None),
-                Err(e) => Err(e),
-            }
-        })?;
-        let mut by_digest: BTreeMap<Digest, Vec<String>> = BTreeMap::new();
-        for (tag, digest) in tags.into_iter().zip(digests) {
-            if let Some(d) = digest {
-                by_digest.entry(d).or_default().push(tag);
+    ) -> Result<InstancesReport> {
+        // Skipped tags with their position in the listing, to report them in its order.
+        let mut skipped: Vec<(usize, Skipped)> = Vec::new();
+        let mut valid: Vec<(usize, String, Reference)> = Vec::new();
+        for (i, tag) in tags.into_iter().enumerate() {
+            match repository.with_tag(&tag) {
+                Ok(r) => valid.push((i, tag, r)),
+                Err(_) => skipped.push((i, skip(tag, None, SkipReason::InvalidTag))),
             }
         }
-        let by_digest: Vec<(Digest, Vec<String>)> = by_digest.into_iter().collect();
+        let digests = fanout::map(&valid, |(_, _, r)| entry(self.get_digest(r)))?;
+        let mut by_digest: BTreeMap<Digest, Vec<(usize, String)>> = BTreeMap::new();
+        for ((i, tag, _), digest) in valid.into_iter().zip(digests) {
+            match digest {
+                Ok(d) => by_digest.entry(d).or_default().push((i, tag)),
+                Err(e) => skipped.push((i, skip(tag, None, SkipReason::Error(e)))),
+            }
+        }
+        let by_digest: Vec<(Digest, Vec<(usize, String)>)> = by_digest.into_iter().collect();
         let details = fanout::map(&by_digest, |(digest, _)| {
-            self.size_and_created(&repository.with_digest(digest.clone()))
+            entry(self.describe(&repository.with_digest(digest.clone())))
         })?;
         let mut out = BTreeMap::new();
-        for ((digest, mut tags), (size_bytes, created)) in by_digest.into_iter().zip(details) {
+        for ((digest, tags), detail) in by_digest.into_iter().zip(details) {
+            let detail = match detail {
+                Ok(d) => d,
+                Err(e) => {
+                    for (i, tag) in tags {
+                        let reason = SkipReason::Error(e.clone());
+                        skipped.push((i, skip(tag, Some(digest.clone()), reason)));
+                    }
+                    continue;
+                }
+            };
+            if let Some(reason) = &detail.partial {
+                for (i, tag) in &tags {
+                    let s = skip(tag.clone(), Some(digest.clone()), reason.clone());
+                    skipped.push((*i, s));
+                }
+            }
+            let mut tags: Vec<String> = tags.into_iter().map(|(_, t)| t).collect();
             tags.sort();
             out.insert(
                 digest.clone(),
                 ImageInstance {
                     digest,
-                    size_bytes,
+                    size_bytes: detail.size_bytes,
                     tags,
-                    created,
+                    created: detail.created,
                     uploaded: None,
                 },
             );
         }
-        Ok(out)
+        skipped.sort_by_key(|(i, _)| *i);
+        Ok(InstancesReport {
+            instances: out,
+            skipped: skipped.into_iter().map(|(_, s)| s).collect(),
+        })
     }
 
-    /// Config plus layer sizes, and the config's creation time, of the image `image` names.
-    fn size_and_created(&self, image: &Reference) -> Result<(u64, Option<OffsetDateTime>)> {
+    /// Size and creation time of the image `image` names (for an index, of the client's
+    /// platform's image), and what could not be read about it.
+    fn describe(&self, image: &Reference) -> Result<Detail> {
         let raw = self.get_raw_manifest(image)?;
         let url = self.manifest_url(image, image.manifest_reference());
         let manifest = match parse_served(&raw, &url)? {
             Manifest::Image(m) => m,
-            Manifest::Index(index) => match index.select(&self.config().platform) {
-                Some(entry) => match parse_served(
-                    &self.get_raw_manifest(&image.with_digest(entry.digest.clone()))?,
-                    &self.manifest_url(image, entry.digest.as_str()),
-                )? {
-                    Manifest::Image(m) => m,
-                    Manifest::Index(_) => {
-                        return Ok((
-                            index
-                                .manifests
-                                .iter()
-                                .fold(0, |n, d| n.saturating_add(d.size)),
-                            None,
-                        ));
+            Manifest::Index(index) => {
+                let entries = index
+                    .manifests
+                    .iter()
+                    .fold(0u64, |n, d| n.saturating_add(d.size));
+                match self.resolve_platform(image, raw, &self.config().platform) {
+                    Ok(resolved) => resolved.manifest,
+                    Err(Error::PlatformNotFound { .. }) => {
+                        return Ok(Detail {
+                            size_bytes: entries,
+                            created: None,
+                            partial: None,
+                        });
                     }
-                },
-                None => {
-                    return Ok((
-                        index
-                            .manifests
-                            .iter()
-                            .fold(0, |n, d| n.saturating_add(d.size)),
-                        None,
-                    ));
+                    Err(e) => return Err(e),
                 }
-            },
+            }
         };
-        let config = self.get_config(image, &manifest.config.digest)?;
-        Ok((manifest.total_size(), config.created))
+        let size_bytes = manifest.total_size();
+        if let Some(t) = manifest.artifact_type() {
+            return Ok(Detail {
+                size_bytes,
+                created: None,
+                partial: Some(SkipReason::Artifact {
+                    artifact_type: t.to_string(),
+                }),
+            });
+        }
+        match self.get_config(image, &manifest.config.digest) {
+            Ok(config) => Ok(Detail {
+                size_bytes,
+                created: config.created,
+                partial: None,
+            }),
+            Err(e) if entry_fault(&e) => Ok(Detail {
+                size_bytes,
+                created: None,
+                partial: Some(SkipReason::BadConfig(Arc::new(e))),
+            }),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// What [`Client::describe`] learnt of one manifest.
+struct Detail {
+    size_bytes: u64,
+    created: Option<OffsetDateTime>,
+    /// Why the instance is known from its manifest alone, when it is.
+    partial: Option<SkipReason>,
+}
+
+fn skip(tag: String, digest: Option<Digest>, reason: SkipReason) -> Skipped {
+    Skipped {
+        tag,
+        digest,
+        reason,
+    }
+}
+
+/// A result for one entry of a repository: `Ok(Err(_))` when the error is that entry's alone
+/// (it is reported and the others go on), `Err` when it would hit every entry.
+fn entry<T>(r: Result<T>) -> Result<std::result::Result<T, Arc<Error>>> {
+    match r {
+        Ok(v) => Ok(Ok(v)),
+        Err(e) if entry_fault(&e) => Ok(Err(Arc::new(e))),
+        Err(e) => Err(e),
+    }
+}
+
+/// True for errors about one entry of a repository (its manifest, its content, the
+/// destination's refusal of it) rather than about the registry or the connection: a tag gone
+/// since the listing, a response that breaks the protocol, content too large or not matching
+/// its digest, another 4xx answer. Transport, authentication, rate limits, 5xx answers, local
+/// I/O and cancellation would hit every entry, so they end the whole operation.
+pub(crate) fn entry_fault(e: &Error) -> bool {
+    match e {
+        Error::NotFound(_)
+        | Error::InvalidResponse { .. }
+        | Error::TooLarge { .. }
+        | Error::DigestMismatch { .. }
+        | Error::PlatformNotFound { .. }
+        | Error::InvalidDigest { .. }
+        | Error::InvalidReference { .. } => true,
+        Error::Registry(r) => (400..500).contains(&r.status),
+        _ => false,
     }
 }
 

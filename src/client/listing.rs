@@ -1,8 +1,10 @@
 //! Listings: tags and the catalog, following `Link: <...>; rel="next"` and GCR's JSON `next`.
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, HashSet};
 
 use serde::Deserialize;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::auth::Scope;
 use crate::error::{Error, Result};
@@ -17,20 +19,181 @@ use super::Client;
 const MAX_PAGES: usize = 10_000;
 
 /// One page of `tags/list` or `_catalog`, with GCR's extensions.
-#[derive(Deserialize, Default)]
+#[derive(Default)]
 pub(crate) struct Page {
     /// `tags/list` (`null` when every manifest was deleted).
-    #[serde(default)]
     pub tags: Option<Vec<String>>,
     /// `_catalog`.
-    #[serde(default)]
     pub repositories: Option<Vec<String>>,
     /// GCR: the next page, when there is one.
-    #[serde(default)]
     pub next: Option<String>,
     /// GCR: details per manifest digest.
-    #[serde(default)]
     pub manifest: Option<BTreeMap<String, GcrManifest>>,
+}
+
+impl Page {
+    /// Tags, repositories and GCR manifest entries of the page: what the entry limit counts.
+    fn entries(&self) -> usize {
+        let len = |v: &Option<Vec<String>>| v.as_ref().map_or(0, Vec::len);
+        len(&self.tags)
+            .saturating_add(len(&self.repositories))
+            .saturating_add(self.manifest.as_ref().map_or(0, BTreeMap::len))
+    }
+
+    /// Parses a page, refusing it as soon as it holds more than `budget` entries (tags,
+    /// repositories, GCR manifest entries), so that a page of a million empty strings costs
+    /// no more memory than the budget allows. `Err(None)`: over the budget.
+    fn parse(bytes: &[u8], budget: usize) -> std::result::Result<Page, Option<serde_json::Error>> {
+        let left = Cell::new(budget);
+        let over = Cell::new(false);
+        let seed = PageSeed {
+            left: &left,
+            over: &over,
+        };
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let page = seed.deserialize(&mut de).and_then(|p| de.end().map(|()| p));
+        page.map_err(|e| (!over.get()).then_some(e))
+    }
+}
+
+/// Entries still allowed, and whether a list went past them.
+#[derive(Clone, Copy)]
+struct PageSeed<'a> {
+    left: &'a Cell<usize>,
+    over: &'a Cell<bool>,
+}
+
+impl PageSeed<'_> {
+    /// Counts one entry; an error once the budget is spent.
+    fn take<E: serde::de::Error>(self) -> std::result::Result<(), E> {
+        match self.left.get().checked_sub(1) {
+            Some(n) => {
+                self.left.set(n);
+                Ok(())
+            }
+            None => Err(self.over_budget()),
+        }
+    }
+
+    /// The error that stops the parse when the budget is spent (told from bad JSON by `over`).
+    fn over_budget<E: serde::de::Error>(self) -> E {
+        self.over.set(true);
+        E::custom("too many entries")
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for PageSeed<'_> {
+    type Value = Page;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Page, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PageSeed<'_> {
+    type Value = Page;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a listing page (a JSON object)")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Page, A::Error> {
+        let mut page = Page::default();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "tags" => page.tags = map.next_value_seed(Strings(self))?,
+                "repositories" => page.repositories = map.next_value_seed(Strings(self))?,
+                "next" => page.next = map.next_value()?,
+                "manifest" => page.manifest = map.next_value_seed(GcrMap(self))?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(page)
+    }
+}
+
+/// A `null` or a list of strings, each counted.
+struct Strings<'a>(PageSeed<'a>);
+
+impl<'de> DeserializeSeed<'de> for Strings<'_> {
+    type Value = Option<Vec<String>>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Strings<'_> {
+    type Value = Option<Vec<String>>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("null or a list of strings")
+    }
+    fn visit_none<E: serde::de::Error>(self) -> std::result::Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        loop {
+            // Once the budget is spent, one more entry is skipped unread, then refused: it is
+            // never allocated.
+            if self.0.left.get() == 0 {
+                return match seq.next_element::<IgnoredAny>()? {
+                    None => Ok(Some(out)),
+                    Some(_) => Err(self.0.over_budget()),
+                };
+            }
+            let Some(s) = seq.next_element::<String>()? else {
+                break;
+            };
+            self.0.take::<A::Error>()?;
+            out.push(s);
+        }
+        Ok(Some(out))
+    }
+}
+
+/// GCR's `manifest` map, each entry counted.
+struct GcrMap<'a>(PageSeed<'a>);
+
+impl<'de> DeserializeSeed<'de> for GcrMap<'_> {
+    type Value = Option<BTreeMap<String, GcrManifest>>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for GcrMap<'_> {
+    type Value = Option<BTreeMap<String, GcrManifest>>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("null or a map of manifest entries")
+    }
+    fn visit_none<E: serde::de::Error>(self) -> std::result::Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+    fn visit_map<A: MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
+        let mut out = BTreeMap::new();
+        while let Some(key) = map.next_key::<String>()? {
+            self.0.take::<A::Error>()?;
+            out.insert(key, map.next_value::<GcrManifest>()?);
+        }
+        Ok(Some(out))
+    }
 }
 
 /// GCR's per-manifest entry of `tags/list` (numbers are strings of digits).
@@ -50,6 +213,12 @@ pub(crate) struct GcrManifest {
 impl Client {
     /// Every tag of a repository (the tag or digest of `repository` is ignored), in the
     /// registry's order, all pages followed (the seed's `ListTags`).
+    ///
+    /// Tags are returned as the registry sent them, including any that are not valid tags (an
+    /// empty string, say): [`Client::list_instances_report`] and [`Client::copy_all_tags`] skip
+    /// and report those. More tags than the client's listing entry limit (1,000,000 by
+    /// default) is [`Error::InvalidResponse`] naming the limit; a page larger than its page
+    /// size limit (4 MiB by default) is [`Error::TooLarge`].
     pub fn list_tags(&self, repository: &Reference) -> Result<Vec<String>> {
         let mut tags = Vec::new();
         for page in self.tag_pages(repository)? {
@@ -89,11 +258,15 @@ impl Client {
     }
 
     /// Fetches `first` and every page after it; a page seen twice or a next page on another
-    /// host is an error.
+    /// host is an error. Each page is read up to the client's page size limit (4 MiB by
+    /// default; more is [`Error::TooLarge`]), and the entries of all pages together up to its
+    /// entry limit (1,000,000 by default; more is [`Error::InvalidResponse`] naming the limit).
     fn pages(&self, first: String, registry: &str, scope: Scope) -> Result<Vec<Page>> {
         let home = url::origin(&first);
         let mut seen = HashSet::new();
         let mut pages = Vec::new();
+        let max_entries = self.config().max_listing_entries;
+        let mut entries = 0usize;
         let mut next = Some(first);
         while let Some(target) = next.take() {
             if !seen.insert(target.clone()) {
@@ -113,7 +286,15 @@ impl Client {
             let resp = self.transport().send(req)?;
             let here = resp.url.clone();
             let link = next_link(&resp.headers_all("link"));
-            let page: Page = resp.read_json(self.config().max_json_size)?;
+            let bytes = resp.read_limited(self.config().max_page_bytes)?;
+            let page = match Page::parse(&bytes, max_entries.saturating_sub(entries)) {
+                Ok(page) => page,
+                Err(None) => return Err(too_many_entries(&here, max_entries)),
+                Err(Some(e)) => {
+                    return Err(Error::invalid_response(&here, format!("bad JSON: {e}")));
+                }
+            };
+            entries = entries.saturating_add(page.entries());
             let following = link.or_else(|| page.next.clone().filter(|n| !n.is_empty()));
             if let Some(n) = following {
                 let resolved = url::resolve(&here, &n)?;
@@ -129,6 +310,14 @@ impl Client {
         }
         Ok(pages)
     }
+}
+
+/// The error for a listing with more than `limit` entries, found at `url`.
+pub(crate) fn too_many_entries(url: &str, limit: usize) -> Error {
+    Error::invalid_response(
+        url,
+        format!("the listing has more than {limit} entries (the listing entry limit)"),
+    )
 }
 
 /// The target of the `rel="next"` link among `Link` header values (RFC 8288).
@@ -186,7 +375,55 @@ mod tests {
 
     #[test]
     fn null_tags_read_as_empty() {
-        let p: Page = serde_json::from_str(r#"{"name":"a","tags":null}"#).unwrap();
+        let p = Page::parse(br#"{"name":"a","tags":null}"#, 10).unwrap();
         assert!(p.tags.is_none());
+        let p = Page::parse(br#"{"name":"a"}"#, 10).unwrap();
+        assert!(p.tags.is_none() && p.repositories.is_none() && p.manifest.is_none());
+    }
+
+    #[test]
+    fn pages_are_parsed_within_the_entry_budget() {
+        let p = Page::parse(br#"{"tags":["a","",""],"next":"x","other":[1,{}]}"#, 3).unwrap();
+        assert_eq!(
+            p.tags.as_deref(),
+            Some(&["a".to_string(), String::new(), String::new()][..])
+        );
+        assert_eq!(p.next.as_deref(), Some("x"));
+        assert_eq!(p.entries(), 3);
+        // One more than the budget: refused as over the limit, not as bad JSON.
+        assert!(matches!(
+            Page::parse(br#"{"tags":["a","b","c","d"]}"#, 3),
+            Err(None)
+        ));
+        assert!(matches!(
+            Page::parse(br#"{"repositories":["a"]}"#, 0),
+            Err(None)
+        ));
+        assert!(
+            Page::parse(br#"{"tags":[]}"#, 0)
+                .unwrap()
+                .tags
+                .unwrap()
+                .is_empty()
+        );
+        // Tags and repositories share the budget; so do GCR manifest entries.
+        assert!(matches!(
+            Page::parse(br#"{"tags":["a"],"repositories":["b"]}"#, 1),
+            Err(None)
+        ));
+        let gcr = br#"{"tags":["a"],"manifest":{"sha256:1":{"tag":["a"]},"sha256:2":{}}}"#;
+        assert_eq!(Page::parse(gcr, 3).unwrap().entries(), 3);
+        assert!(matches!(Page::parse(gcr, 2), Err(None)));
+        // Malformed pages are bad JSON, never a panic.
+        for bad in [
+            &br#"{"tags":[1]}"#[..],
+            br#"{"tags":"x"}"#,
+            br#"[]"#,
+            br#"{"tags":["a"]} trailing"#,
+            br#"{"manifest":[]}"#,
+            b"",
+        ] {
+            assert!(matches!(Page::parse(bad, 10), Err(Some(_))), "{bad:?}");
+        }
     }
 }

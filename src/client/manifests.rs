@@ -22,7 +22,8 @@ pub struct ResolvedManifest {
     pub bytes: Vec<u8>,
     /// The parsed manifest.
     pub manifest: ImageManifest,
-    /// Digest of the index it was picked from, when the reference named an index.
+    /// Digest of the index it was picked from, when the reference named an index (the outer
+    /// one, when indexes were nested).
     pub index_digest: Option<Digest>,
 }
 
@@ -79,7 +80,8 @@ impl Client {
                 });
             }
         }
-        let media_type = manifest::detect_media_type(&bytes, content_type.as_deref())
+        let media_type = manifest::served_media_type(&bytes, content_type.as_deref())
+            .map_err(|message| Error::invalid_response(&url, message))?
             .or(content_type.map(|c| media_type::essence(&c).to_string()))
             .unwrap_or_default();
         Ok(RawManifest {
@@ -90,38 +92,60 @@ impl Client {
     }
 
     /// Fetches the image manifest for `image`; when it names an index, the entry for the
-    /// client's platform is fetched and returned (the seed's `GetManifest`).
+    /// client's platform is fetched and returned (the seed's `GetManifest`). An entry that is
+    /// itself an index is followed the same way, up to the client's index nesting limit (4 by
+    /// default): deeper nesting is [`Error::InvalidResponse`] naming the limit.
     pub fn get_manifest(&self, image: &Reference) -> Result<ResolvedManifest> {
         let raw = self.get_raw_manifest(image)?;
-        let url = self.manifest_url(image, image.manifest_reference());
-        match parse_served(&raw, &url)? {
-            Manifest::Image(m) => Ok(ResolvedManifest {
-                digest: raw.digest,
-                media_type: raw.media_type,
-                bytes: raw.bytes,
-                manifest: m,
-                index_digest: None,
-            }),
-            Manifest::Index(index) => {
-                let platform = &self.config().platform;
-                let entry = index.select_or_error(platform, &image.to_string())?;
-                let child = self.get_raw_manifest(&image.with_digest(entry.digest.clone()))?;
-                let url = self.manifest_url(image, entry.digest.as_str());
-                match parse_served(&child, &url)? {
-                    Manifest::Image(m) => Ok(ResolvedManifest {
-                        digest: child.digest,
-                        media_type: child.media_type,
-                        bytes: child.bytes,
+        self.resolve_platform(image, raw, &self.config().platform)
+    }
+
+    /// The image manifest for `platform` reached from `raw` (served for `image`): `raw` itself
+    /// when it is an image, else the platform's entry of each index in turn.
+    pub(crate) fn resolve_platform(
+        &self,
+        image: &Reference,
+        raw: RawManifest,
+        platform: &Platform,
+    ) -> Result<ResolvedManifest> {
+        let top = raw.digest.clone();
+        let mut raw = raw;
+        let mut depth = 0;
+        let mut url = self.manifest_url(image, image.manifest_reference());
+        loop {
+            let index = match parse_served(&raw, &url)? {
+                Manifest::Image(m) => {
+                    return Ok(ResolvedManifest {
+                        index_digest: (depth > 0).then_some(top),
+                        digest: raw.digest,
+                        media_type: raw.media_type,
+                        bytes: raw.bytes,
                         manifest: m,
-                        index_digest: Some(raw.digest),
-                    }),
-                    Manifest::Index(_) => Err(Error::invalid_response(
-                        &url,
-                        "an index entry for a platform is itself an index",
-                    )),
+                    });
                 }
-            }
+                Manifest::Index(index) => index,
+            };
+            depth += 1;
+            self.check_index_depth(depth, &url)?;
+            let entry = index.select_or_error(platform, &image.to_string())?;
+            raw = self.get_raw_manifest(&image.with_digest(entry.digest.clone()))?;
+            url = self.manifest_url(image, entry.digest.as_str());
+            manifest::check_entry_kind(entry, &raw.media_type)
+                .map_err(|message| Error::invalid_response(&url, message))?;
         }
+    }
+
+    /// Refuses to follow an index at nesting level `depth` (1 for the indexes a reference
+    /// names) beyond the client's `max_index_depth`.
+    pub(crate) fn check_index_depth(&self, depth: usize, url: &str) -> Result<()> {
+        let limit = self.config().max_index_depth;
+        if depth > limit {
+            return Err(Error::invalid_response(
+                url,
+                format!("indexes are nested more than {limit} levels deep (the index depth limit)"),
+            ));
+        }
+        Ok(())
     }
 
     /// HEAD of a manifest: digest, media type and size without the body.

@@ -16,7 +16,7 @@ use crate::transport::{Method, Request};
 use crate::url;
 
 use super::Client;
-use super::listing::next_link;
+use super::listing::{next_link, too_many_entries};
 
 /// Pages of a referrers listing followed at most.
 const MAX_PAGES: usize = 1000;
@@ -25,6 +25,11 @@ impl Client {
     /// The referrers of the manifest `image` names (a tag is resolved to its digest first),
     /// optionally only those of `artifact_type`. Uses the referrers API, or the `sha256-<hex>`
     /// tag where the registry has no API.
+    ///
+    /// Each page of the API's answer is read up to the client's page size limit (4 MiB by
+    /// default; more is [`Error::TooLarge`]); more entries
+    /// over all pages than the client's listing entry limit (1,000,000 by default) is
+    /// [`Error::InvalidResponse`] naming the limit.
     pub fn list_referrers(
         &self,
         image: &Reference,
@@ -43,6 +48,7 @@ impl Client {
         let mut filtered_by_server = true;
         let mut next = Some(target);
         let mut pages = 0;
+        let max_entries = self.config().max_listing_entries;
         while let Some(t) = next.take() {
             pages += 1;
             if pages > MAX_PAGES {
@@ -76,7 +82,12 @@ impl Client {
                 }
                 next = Some(resolved);
             }
-            let index: ImageIndex = resp.read_json(self.config().max_json_size)?;
+            // A listing, not a manifest: only its `manifests` are used, and it has no digest
+            // that another client could read as something else.
+            let index: ImageIndex = resp.read_json(self.config().max_page_bytes)?;
+            if index.manifests.len() > max_entries.saturating_sub(out.len()) {
+                return Err(too_many_entries(&here, max_entries));
+            }
             out.extend(index.manifests);
         }
         if let (Some(t), false) = (artifact_type, filtered_by_server) {

@@ -15,6 +15,7 @@ use crate::auth::Credentials;
 use crate::client::Client;
 use crate::config::MAX_PAGE_SIZE;
 use crate::error::Error;
+use crate::image_config::{SkipReason, Skipped};
 use crate::platform::Platform;
 
 /// A registry client: connection pool, options, credentials and token cache.
@@ -627,9 +628,9 @@ pub unsafe extern "C" fn dockreg_client_list_repositories(
     })
 }
 
-/// Every image of a repository with its tags, size and times. GCR and Artifact Registry list
-/// these in one request; elsewhere they are built from the tags (a HEAD per tag, then manifest
-/// and config per distinct digest).
+/// Every image of a repository with its tags, size and times, and the tags passed over. GCR
+/// and Artifact Registry list these in one request; elsewhere they are built from the tags (a
+/// HEAD per tag, then manifest and config per distinct digest).
 ///
 /// - `client`, `repository` (its tag or digest is ignored), `out_json`: must not be NULL.
 ///
@@ -638,9 +639,20 @@ pub unsafe extern "C" fn dockreg_client_list_repositories(
 /// {"name": "registry:5000/app", "instances": [
 ///   {"digest": "sha256:...", "imageSizeBytes": 12345, "tags": ["1.0", "latest"],
 ///    "created": "2024-01-02T03:04:05Z", "uploaded": null}
+///  ],
+///  "skipped": [
+///   {"tag": "chart", "digest": "sha256:...", "reason": "artifact",
+///    "artifactType": "application/vnd.cncf.helm.config.v1+json", "message": "..."}
 /// ]}
 /// ```
-/// Times are RFC 3339 strings, or null when unknown. Errors as `dockreg_client_get_manifest`.
+/// Times are RFC 3339 strings, or null when unknown. One odd tag does not fail the call: it is
+/// in `skipped`, in the registry's tag order, with `digest` (null when unknown), `message` (for
+/// people) and `reason`: `"invalid_tag"` (the registry listed a name that is not a tag) and
+/// `"error"` (gone since the listing, an ambiguous, unsupported, oversized or too deeply nested
+/// manifest, a digest mismatch) are not in `instances`; `"artifact"` (a Helm chart, ORAS
+/// artifact or signature, with its `artifactType`) and `"bad_config"` (an image config that
+/// cannot be read) are, from their manifest alone (`created` null). Errors as
+/// `dockreg_client_get_manifest`, for what would hit every tag (transport, auth, 5xx).
 /// Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn dockreg_client_list_instances(
@@ -653,10 +665,30 @@ pub unsafe extern "C" fn dockreg_client_list_instances(
         let (client, repository, out) =
             unsafe { common(client, repository, "repository", out_json)? };
         let repository = boundary::reference_arg(repository)?;
-        let mut instances: Vec<_> = client.list_instances(&repository)?.into_values().collect();
+        let report = client.list_instances_report(&repository)?;
+        let mut instances: Vec<_> = report.instances.into_values().collect();
         instances.sort();
-        out.put_json(&json!({ "name": repository.name(), "instances": instances }))
+        let skipped: Vec<_> = report.skipped.iter().map(skipped_json).collect();
+        out.put_json(&json!({
+            "name": repository.name(),
+            "instances": instances,
+            "skipped": skipped,
+        }))
     })
+}
+
+/// A tag passed over by a whole-repository call, as the JSON of the C API shows it.
+pub(super) fn skipped_json(s: &Skipped) -> serde_json::Value {
+    let mut v = json!({
+        "tag": s.tag,
+        "digest": s.digest,
+        "reason": s.reason.kind(),
+        "message": s.reason.to_string(),
+    });
+    if let SkipReason::Artifact { artifact_type } = &s.reason {
+        v["artifactType"] = json!(artifact_type);
+    }
+    v
 }
 
 /// Points the tag `new_tag` of the same repository at the manifest `image` names: the manifest

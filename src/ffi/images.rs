@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::boundary::{self, call};
-use super::client::dockreg_client;
+use super::client::{dockreg_client, skipped_json};
 use super::error::FfiError;
 use super::status::dockreg_status;
 use crate::client::CopyOptions;
@@ -133,9 +133,17 @@ struct CopyImageOptions {
 ///   }
 ///   ```
 ///
-/// On success `out_json` receives `{"digest": "sha256:..."}`, the digest written; with
-/// `"all_tags": true`, each tag and its digest in the source's order:
-/// `{"tags": [{"tag": "1.0", "digest": "sha256:..."}, ...]}`.
+/// On success `out_json` receives `{"digest": "sha256:..."}`, the digest written. With
+/// `"all_tags": true`, each tag copied and its digest in the source's order, and the tags
+/// skipped (see `dockreg_client_list_instances` for the entries; `reason` is `"invalid_tag"`
+/// or `"error"` here); one odd tag does not fail the copy, an error that would hit every tag
+/// (transport, auth, 5xx) does:
+/// ```json
+/// {"tags": [{"tag": "1.0", "digest": "sha256:..."}],
+///  "skipped": [{"tag": "bad tag", "digest": null, "reason": "invalid_tag",
+///               "message": "not a valid tag"}]}
+/// ```
+/// Artifacts (Helm charts, signatures, ...) are copied like images.
 ///
 /// Errors: misuse (1-4), `DOCKREG_ERR_INVALID_REFERENCE`, `DOCKREG_ERR_INVALID_ARGUMENT` (a
 /// digest in `dst` that is not the one copied), transport (20-24), auth (30-32), registry
@@ -169,12 +177,14 @@ pub unsafe extern "C" fn dockreg_client_copy_image(
                     "all_tags: cannot be combined with \"platform\"".into(),
                 ));
             }
-            let tags: Vec<_> = client
-                .copy_all_tags(&src, &dst)?
-                .into_iter()
+            let report = client.copy_all_tags(&src, &dst)?;
+            let tags: Vec<_> = report
+                .copied
+                .iter()
                 .map(|(tag, digest)| json!({ "tag": tag, "digest": digest }))
                 .collect();
-            return out.put_json(&json!({ "tags": tags }));
+            let skipped: Vec<_> = report.skipped.iter().map(skipped_json).collect();
+            return out.put_json(&json!({ "tags": tags, "skipped": skipped }));
         }
         let mut copy = CopyOptions::new();
         if let Some(p) = &options.platform {
