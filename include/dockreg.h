@@ -194,6 +194,15 @@ typedef int32_t dockreg_status;
 #endif // __cplusplus
 
 /**
+ * A cancel switch. Made by `dockreg_cancel_new`, freed by `dockreg_cancel_free`; triggered with
+ * `dockreg_cancel_trigger` from any thread; given to clients with `dockreg_client_with_cancel`.
+ *
+ * Methods: `dockreg_cancel_new`, `dockreg_cancel_trigger`, `dockreg_cancel_is_triggered`,
+ * `dockreg_cancel_free`, `dockreg_client_with_cancel`.
+ */
+typedef struct dockreg_cancel dockreg_cancel;
+
+/**
  * A registry client: connection pool, options, credentials and token cache.
  *
  * Create it with `dockreg_client_new`, free it with `dockreg_client_free`.
@@ -549,6 +558,58 @@ dockreg_status dockreg_client_put_manifest(const dockreg_client *client,
                                            size_t manifest_len,
                                            const char *media_type,
                                            char **out_json);
+
+/**
+ * Creates a cancel handle, not triggered.
+ *
+ * - `out`: must not be NULL; on success receives the handle, which the caller frees with
+ *   `dockreg_cancel_free` (after every client made with it is no longer used, or before:
+ *   clients keep their own reference to the switch).
+ *
+ * Errors: `DOCKREG_ERR_NULL_ARGUMENT`. Thread-safe.
+ */
+dockreg_status dockreg_cancel_new(dockreg_cancel **out);
+
+/**
+ * Triggers the switch: every call of every client made with it ends soon with
+ * `DOCKREG_ERR_CANCELLED` (within about 100 ms while waiting for a registry; a write blocked on
+ * a registry that stopped reading ends at the stall timeout). It cannot be undone.
+ *
+ * `cancel` may be NULL (nothing happens). It only sets an atomic flag: safe from any thread
+ * and from a signal handler (e.g. SIGINT). Does not touch the last error.
+ */
+void dockreg_cancel_trigger(const dockreg_cancel *cancel);
+
+/**
+ * 1 when the switch was triggered, 0 when not (or `cancel` is NULL). Does not touch the last
+ * error. Thread-safe.
+ */
+int32_t dockreg_cancel_is_triggered(const dockreg_cancel *cancel);
+
+/**
+ * Frees a cancel handle; NULL is allowed. Clients made with it keep working (and keep its
+ * state).
+ */
+void dockreg_cancel_free(dockreg_cancel *cancel);
+
+/**
+ * Makes a client handle that shares `client`'s connections and token cache, whose every call
+ * can be cancelled with `cancel` and ends by `timeout_ms` from now.
+ *
+ * - `client`: must not be NULL.
+ * - `cancel`: NULL for none, or a handle from `dockreg_cancel_new`.
+ * - `timeout_ms`: 0 for no deadline; otherwise every call through the new handle fails with
+ *   `DOCKREG_ERR_TIMEOUT` once that many milliseconds have passed since this call (requests,
+ *   retries, waits and blob transfers included).
+ * - `out`: must not be NULL; on success receives the new handle, freed with
+ *   `dockreg_client_free` (independently of `client`).
+ *
+ * Errors: `DOCKREG_ERR_NULL_ARGUMENT`. Thread-safe.
+ */
+dockreg_status dockreg_client_with_cancel(const dockreg_client *client,
+                                          const dockreg_cancel *cancel,
+                                          uint64_t timeout_ms,
+                                          dockreg_client **out);
 
 /**
  * Whether the repository `repository` names has the blob `digest`, and its size.

@@ -28,7 +28,6 @@ pub(crate) struct Config {
     pub insecure: BTreeSet<String>,
     pub page_size: u32,
     pub max_manifest_size: u64,
-    pub max_json_size: u64,
     /// Largest listing page (tags, catalog, referrers) accepted, in bytes.
     pub max_page_bytes: u64,
     /// Most entries one listing returns, counted across all its pages.
@@ -50,7 +49,6 @@ impl Default for Config {
             insecure: BTreeSet::new(),
             page_size: 100,
             max_manifest_size: 4 * 1024 * 1024,
-            max_json_size: 64 * 1024 * 1024,
             max_page_bytes: 4 * 1024 * 1024,
             max_listing_entries: 1_000_000,
             max_index_depth: 4,

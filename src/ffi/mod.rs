@@ -34,6 +34,8 @@ mod error;
 // client.
 mod client;
 
+mod cancel;
+
 mod blobs;
 
 mod uploads;
@@ -47,6 +49,10 @@ use std::ffi::{CStr, c_char};
 pub use blobs::{
     dockreg_client_get_blob, dockreg_client_get_blob_to_file, dockreg_client_head_blob,
     dockreg_progress_callback, dockreg_write_callback,
+};
+pub use cancel::{
+    dockreg_cancel, dockreg_cancel_free, dockreg_cancel_is_triggered, dockreg_cancel_new,
+    dockreg_cancel_trigger, dockreg_client_with_cancel,
 };
 pub use client::{
     dockreg_client, dockreg_client_free, dockreg_client_get_config, dockreg_client_get_digest,
