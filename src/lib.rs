@@ -18,6 +18,22 @@
 //! }
 //! # Ok::<(), dockreg::Error>(())
 //! ```
+//!
+//! # Failures and time limits
+//! Requests that failed for a passing reason (a refused or broken connection, 429, 503, ...)
+//! are retried as the [`RetryPolicy`] says; every request has a time limit (connect 15 s,
+//! 30 s per attempt of a metadata request, 60 s without progress for any request, blob
+//! transfers included); [`Client::with_cancel`] and [`Client::with_deadline`] bound whole
+//! operations. The README's "Reliability" section lists every promise and limit.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! let token = dockreg::CancelToken::new();
+//! let client = dockreg::Client::new()?.with_cancel(&token).with_timeout(Duration::from_secs(60));
+//! let repo: dockreg::Reference = "registry.example.com/team/app".parse()?;
+//! let tags = client.list_tags(&repo)?; // ends by 60 s from now, or when token.cancel() is called
+//! # Ok::<(), dockreg::Error>(())
+//! ```
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
