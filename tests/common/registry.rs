@@ -84,6 +84,26 @@ kill -s "${s:-TERM}" "$p" 2>/dev/null
 wait "$p"
 if [ -n "$2" ]; then rm -rf "$2"; fi"#;
 
+/// How [`TestRegistry::kill`] ends the registry process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// SIGKILL: a crash; connections are reset, nothing is flushed.
+    Kill,
+    /// SIGTERM: distribution's graceful shutdown (listener closed, in-flight requests cut once
+    /// `http.draintimeout`, 0 here, expires).
+    Term,
+}
+
+impl Signal {
+    /// The name `kill -s` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Kill => "KILL",
+            Signal::Term => "TERM",
+        }
+    }
+}
+
 /// Header added by the registry to every response (`http.headers` in its config) so that the
 /// readiness probe knows it talks to *this* instance, not another one that grabbed the port.
 pub const INSTANCE_HEADER: &str = "X-Dockreg-Test-Instance";
@@ -223,6 +243,39 @@ impl TestRegistry {
     /// Stops the registry (SIGTERM, then SIGKILL after 10 s) and waits for it. Storage is kept.
     pub fn stop(&mut self) {
         self.shutdown("TERM");
+    }
+
+    /// Simulates a crash: sends `signal` to the registry process and returns once it is gone
+    /// (reaped, its listening socket closed), so that nothing answers on [`Self::port`] until
+    /// [`Self::restart`]. Storage, config, port and `http.secret` are kept. Does nothing when
+    /// the registry is not running. Returns how long the process took to go away.
+    ///
+    /// The registry is started again only by [`Self::restart`] (or
+    /// [`Self::kill_and_restart`]); the "no registry outlives the test process" guarantee holds
+    /// for every launch, since each one gets its own `sh` wrapper bound to a stdin pipe.
+    pub fn kill(&mut self, signal: Signal) -> Duration {
+        let started = Instant::now();
+        let pid = self.pid;
+        self.shutdown(signal.name());
+        if let Some(pid) = pid {
+            assert!(
+                !pid_alive(pid),
+                "registry {pid} still alive after SIG{}",
+                signal.name()
+            );
+        }
+        started.elapsed()
+    }
+
+    /// [`Self::kill`] with `signal`, a pause of `down` with nothing listening on the port, then
+    /// [`Self::restart`] on the same port and storage, returning once `GET /v2/` answers again
+    /// (from this instance). Returns the time the registry was unreachable (kill to ready).
+    pub fn kill_and_restart(&mut self, signal: Signal, down: Duration) -> Duration {
+        let started = Instant::now();
+        self.kill(signal);
+        std::thread::sleep(down);
+        self.restart();
+        started.elapsed()
     }
 
     /// Starts the registry again on the SAME port with the SAME storage, config and
