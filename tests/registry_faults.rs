@@ -701,6 +701,232 @@ fn uploads_cut_by_a_crash_fail_cleanly_or_finish_and_retry_from_scratch() {
     }
 }
 
+/// Established TCP connections of this process to 127.0.0.1:`port` (from /proc/self/net/tcp,
+/// matched by inode against this process's descriptors).
+fn connections_to(port: u16) -> usize {
+    let mine: BTreeSet<String> = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter_map(|t| {
+            let t = t.to_string_lossy().into_owned();
+            Some(t.strip_prefix("socket:[")?.strip_suffix(']')?.to_string())
+        })
+        .collect();
+    let remote = format!("0100007F:{port:04X}");
+    std::fs::read_to_string("/proc/self/net/tcp")
+        .unwrap_or_default()
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.len() > 9 && f[2] == remote && f[3] == "01" && mine.contains(f[9])
+        })
+        .count()
+}
+
+#[test]
+fn pooled_connections_from_before_a_restart_do_not_fail_later_calls() {
+    let mut reg = TestRegistry::start();
+    let c = client();
+    let image: Reference = format!("{}/faults/pool/app:v1", reg.addr())
+        .parse()
+        .unwrap();
+    let img = push_image(&c, &image, "pool", "linux/amd64");
+    let blob = c
+        .push_blob(
+            &image,
+            &mut PatternReader::new(77, 2 * MIB),
+            UploadOptions::new().size(2 * MIB),
+        )
+        .unwrap();
+    for (round, signal) in [Signal::Kill, Signal::Term].into_iter().enumerate() {
+        // Eight downloads at once (each waits for the others after its first bytes): the pool
+        // then holds eight idle connections to the instance about to die.
+        let barrier = Arc::new(std::sync::Barrier::new(8));
+        let downloads: Vec<_> = (0..8)
+            .map(|t| {
+                let (c, r, d, b) = (c.clone(), image.clone(), blob.clone(), barrier.clone());
+                spawn_bounded(&format!("download {t}"), move || {
+                    let mut first = true;
+                    let mut wait = |_: u64, _: Option<u64>| {
+                        if std::mem::take(&mut first) {
+                            b.wait();
+                        }
+                        true
+                    };
+                    let mut sink = HashSink::new();
+                    c.get_blob_with(
+                        &r,
+                        &d,
+                        &mut sink,
+                        dockreg::DownloadOptions::new().progress(&mut wait),
+                    )
+                    .map(|_| sink.digest())
+                })
+            })
+            .collect();
+        for d in downloads {
+            assert_eq!(d.join(CALL_LIMIT).unwrap(), blob.to_string());
+        }
+        let pooled = connections_to(reg.port());
+        assert!(
+            pooled >= 8,
+            "round {round}: {pooled} pooled connections, expected 8"
+        );
+        let k = crash(&mut reg, signal, Duration::from_millis(300));
+        eprintln!(
+            "round {round}: {pooled} pooled connections, SIG{}, down {:?}",
+            signal.name(),
+            k.ready - k.killed_from
+        );
+        // Every call after the restart succeeds, one at a time, then eight at once.
+        for i in 0..10 {
+            let (c1, im1) = (c.clone(), image.clone());
+            let (m, took) = bounded("get_manifest after restart", CALL_LIMIT, move || {
+                c1.get_manifest(&im1)
+            });
+            let m = m.unwrap_or_else(|e| {
+                panic!("round {round}: call {i} after the restart failed: {e:?}")
+            });
+            assert_eq!(m.bytes, img.manifest, "round {round}: call {i}");
+            assert!(took < PROMPT, "round {round}: call {i} took {took:?}");
+        }
+        let burst: Vec<_> = (0..8)
+            .map(|t| {
+                let (c1, im1) = (c.clone(), image.clone());
+                spawn_bounded(&format!("get_digest {t}"), move || c1.get_digest(&im1))
+            })
+            .collect();
+        for b in burst {
+            assert_eq!(b.join(CALL_LIMIT).unwrap(), img.digest, "round {round}");
+        }
+    }
+}
+
+/// Files in `dir` (a download's directory must hold only what the test put there).
+fn dir_entries(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn downloads_cut_by_a_crash_resume_or_fail_without_partial_files() {
+    let mut reg = TestRegistry::start();
+    let c = client();
+    let len = 16 * MIB;
+    let r: Reference = format!("{}/faults/download/blob", reg.addr())
+        .parse()
+        .unwrap();
+    let want = c
+        .push_blob(
+            &r,
+            &mut PatternReader::new(900, len),
+            UploadOptions::new().size(len),
+        )
+        .unwrap();
+    let out_dir = common::TempDir::new("faults-download");
+    // Short outages are within the client's resume pauses, long ones beyond them: either way
+    // the call ends with the whole verified blob or a typed error.
+    let modes = [
+        ("get_blob into a writer", Signal::Kill, 300),
+        ("download_blob to a file", Signal::Kill, 300),
+        ("get_blob into a writer", Signal::Term, 2500),
+        ("download_blob to a file", Signal::Kill, 2500),
+    ];
+    for (i, (mode, signal, down_ms)) in modes.into_iter().enumerate() {
+        let done = Arc::new(AtomicU64::new(0));
+        let path = out_dir.join(format!("blob-{i}"));
+        let (c1, r1, d1, done1, path1) = (
+            c.clone(),
+            r.clone(),
+            want.clone(),
+            done.clone(),
+            path.clone(),
+        );
+        let started = Instant::now();
+        let download = spawn_bounded(mode, move || {
+            // Slowed down by the progress callback: 1 ms per read.
+            let mut slow = |n: u64, _total: Option<u64>| {
+                done1.store(n, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(1));
+                true
+            };
+            let options = dockreg::DownloadOptions::new().progress(&mut slow);
+            let res = if i % 2 == 0 {
+                let mut sink = HashSink::new();
+                c1.get_blob_with(&r1, &d1, &mut sink, options)
+                    .map(|n| (n, sink.digest()))
+            } else {
+                c1.download_blob(&r1, &d1, &path1, options).map(|n| {
+                    let bytes = std::fs::read(&path1).unwrap();
+                    (n, Digest::sha256_of(&bytes).to_string())
+                })
+            };
+            (res, Instant::now())
+        });
+        let deadline = Instant::now() + CALL_LIMIT;
+        while done.load(Ordering::SeqCst) < len / 3 {
+            assert!(
+                Instant::now() < deadline,
+                "{mode}: the download did not start"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let at = done.load(Ordering::SeqCst);
+        let k = crash(&mut reg, signal, Duration::from_millis(down_ms));
+        let (res, ended) = download.join(WATCHDOG);
+        let took = ended - started;
+        eprintln!(
+            "{mode}: SIG{} after {at} of {len} bytes, down {:?}, ended after {took:?} with {:?}",
+            signal.name(),
+            k.ready - k.killed_from,
+            res.as_ref().map_err(|e| e.to_string())
+        );
+        assert!(took < CALL_LIMIT, "{mode}: the download took {took:?}");
+        assert!(ended > k.killed_from, "{mode}: it ended before the kill");
+        match res {
+            Ok((n, got)) => {
+                assert_eq!(n, len, "{mode}: bytes");
+                assert_eq!(got, want.to_string(), "{mode}: content");
+            }
+            Err(e) => {
+                assert!(
+                    is_crash_error(&e),
+                    "{mode}: error of an unexpected kind: {e:?}"
+                );
+                assert!(
+                    !path.exists(),
+                    "{mode}: {} exists after a failure",
+                    path.display()
+                );
+            }
+        }
+        // No partial file is left next to the destination, whatever happened.
+        let expected: Vec<String> = (0..=i)
+            .filter(|j| j % 2 == 1 && out_dir.join(format!("blob-{j}")).exists())
+            .map(|j| format!("blob-{j}"))
+            .collect();
+        assert_eq!(dir_entries(out_dir.path()), expected, "{mode}: files left");
+        // Once the registry is back, the same download goes through.
+        let again = out_dir.join(format!("again-{i}"));
+        assert_eq!(
+            c.download_blob(&r, &want, &again, dockreg::DownloadOptions::new())
+                .unwrap_or_else(|e| panic!("{mode}: download after the restart: {e}")),
+            len
+        );
+        assert_eq!(
+            Digest::sha256_of(&std::fs::read(&again).unwrap()),
+            want,
+            "{mode}: download after the restart"
+        );
+        std::fs::remove_file(&again).unwrap();
+    }
+}
+
 #[test]
 fn registry_down_fails_promptly_with_a_connect_error() {
     let mut reg = TestRegistry::start();
