@@ -5,13 +5,15 @@
 //!
 //! ```text
 //! sh -c 'docker-registry serve "$0" </dev/null & p=$!; echo "$p" > "$1";
-//!        read s; kill -s "${s:-TERM}" "$p"; wait "$p"; [ -n "$2" ] && rm -rf "$2"' CONFIG PIDFILE CLEANUP
+//!        read s; kill -s "${s:-TERM}" "$p"; kill -s CONT "$p"; wait "$p";
+//!        [ -n "$2" ] && rm -rf "$2"' CONFIG PIDFILE CLEANUP
 //! ```
 //!
 //! Stopping writes `TERM` or `KILL` to that pipe. If the test process dies in any way (even
 //! SIGKILL, or a registry kept in a `static` that is never dropped), the pipe closes, `read`
 //! returns, and the wrapper kills the registry (and, for the shared fixture registry, removes
-//! its temp dir). So no registry outlives its test binary.
+//! its temp dir). So no registry outlives its test binary. The `CONT` after the signal makes
+//! this hold for a registry frozen with [`TestRegistry::freeze`] too.
 
 use std::fs::OpenOptions;
 use std::io::Write as _;
@@ -81,6 +83,7 @@ p=$!
 echo "$p" > "$1"
 read s
 kill -s "${s:-TERM}" "$p" 2>/dev/null
+kill -s CONT "$p" 2>/dev/null
 wait "$p"
 if [ -n "$2" ]; then rm -rf "$2"; fi"#;
 
@@ -120,6 +123,8 @@ pub struct TestRegistry {
     child: Option<Child>,
     stdin: Option<ChildStdin>,
     pid: Option<u32>,
+    /// Stopped with SIGSTOP by [`Self::freeze`].
+    frozen: bool,
     /// Shared (static) registry: the wrapper removes `dir` itself when the test process exits.
     detached: bool,
 }
@@ -169,6 +174,7 @@ impl TestRegistry {
             child: None,
             stdin: None,
             pid: None,
+            frozen: false,
             detached,
         };
         let mut errors = Vec::new();
@@ -276,6 +282,35 @@ impl TestRegistry {
         std::thread::sleep(down);
         self.restart();
         started.elapsed()
+    }
+
+    /// Freezes the registry (SIGSTOP), as a hung server: the kernel still accepts connections
+    /// (up to the listen backlog) but nothing is read or answered. [`Self::thaw`] resumes it;
+    /// stopping, killing or dropping a frozen registry works as usual.
+    pub fn freeze(&mut self) {
+        self.send_signal("STOP");
+        self.frozen = true;
+    }
+
+    /// True between [`Self::freeze`] and [`Self::thaw`] (or a stop).
+    pub fn is_frozen(&self) -> bool {
+        self.frozen
+    }
+
+    /// Resumes a registry frozen by [`Self::freeze`] (SIGCONT).
+    pub fn thaw(&mut self) {
+        self.send_signal("CONT");
+        self.frozen = false;
+    }
+
+    fn send_signal(&self, signal: &str) {
+        let pid = self.pid.expect("the registry is not running");
+        let ok = Command::new("kill")
+            .args(["-s", signal, &pid.to_string()])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(ok, "kill -s {signal} {pid} failed");
     }
 
     /// Starts the registry again on the SAME port with the SAME storage, config and
@@ -413,6 +448,8 @@ impl TestRegistry {
 
     /// Asks the wrapper to send `signal` to the registry, then reaps the wrapper (bounded).
     fn shutdown(&mut self, signal: &str) {
+        // (The wrapper sends CONT after the signal, so a frozen registry ends as well.)
+        self.frozen = false;
         if let Some(mut stdin) = self.stdin.take() {
             let _ = writeln!(stdin, "{signal}");
             let _ = stdin.flush();
