@@ -92,8 +92,8 @@ if [ -n "$2" ]; then rm -rf "$2"; fi"#;
 pub enum Signal {
     /// SIGKILL: a crash; connections are reset, nothing is flushed.
     Kill,
-    /// SIGTERM: distribution's graceful shutdown (listener closed, in-flight requests cut once
-    /// `http.draintimeout`, 0 here, expires).
+    /// SIGTERM: the registry's own shutdown path (here it exits within ~10 ms, cutting the
+    /// requests in flight).
     Term,
 }
 
