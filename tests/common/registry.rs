@@ -5,13 +5,15 @@
 //!
 //! ```text
 //! sh -c 'docker-registry serve "$0" </dev/null & p=$!; echo "$p" > "$1";
-//!        read s; kill -s "${s:-TERM}" "$p"; wait "$p"; [ -n "$2" ] && rm -rf "$2"' CONFIG PIDFILE CLEANUP
+//!        read s; kill -s "${s:-TERM}" "$p"; kill -s CONT "$p"; wait "$p";
+//!        [ -n "$2" ] && rm -rf "$2"' CONFIG PIDFILE CLEANUP
 //! ```
 //!
 //! Stopping writes `TERM` or `KILL` to that pipe. If the test process dies in any way (even
 //! SIGKILL, or a registry kept in a `static` that is never dropped), the pipe closes, `read`
 //! returns, and the wrapper kills the registry (and, for the shared fixture registry, removes
-//! its temp dir). So no registry outlives its test binary.
+//! its temp dir). So no registry outlives its test binary. The `CONT` after the signal makes
+//! this hold for a registry frozen with [`TestRegistry::freeze`] too.
 
 use std::fs::OpenOptions;
 use std::io::Write as _;
@@ -81,8 +83,29 @@ p=$!
 echo "$p" > "$1"
 read s
 kill -s "${s:-TERM}" "$p" 2>/dev/null
+kill -s CONT "$p" 2>/dev/null
 wait "$p"
 if [ -n "$2" ]; then rm -rf "$2"; fi"#;
+
+/// How [`TestRegistry::kill`] ends the registry process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// SIGKILL: a crash; connections are reset, nothing is flushed.
+    Kill,
+    /// SIGTERM: the registry's own shutdown path (here it exits within ~10 ms, cutting the
+    /// requests in flight).
+    Term,
+}
+
+impl Signal {
+    /// The name `kill -s` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Kill => "KILL",
+            Signal::Term => "TERM",
+        }
+    }
+}
 
 /// Header added by the registry to every response (`http.headers` in its config) so that the
 /// readiness probe knows it talks to *this* instance, not another one that grabbed the port.
@@ -100,6 +123,8 @@ pub struct TestRegistry {
     child: Option<Child>,
     stdin: Option<ChildStdin>,
     pid: Option<u32>,
+    /// Stopped with SIGSTOP by [`Self::freeze`].
+    frozen: bool,
     /// Shared (static) registry: the wrapper removes `dir` itself when the test process exits.
     detached: bool,
 }
@@ -149,6 +174,7 @@ impl TestRegistry {
             child: None,
             stdin: None,
             pid: None,
+            frozen: false,
             detached,
         };
         let mut errors = Vec::new();
@@ -223,6 +249,68 @@ impl TestRegistry {
     /// Stops the registry (SIGTERM, then SIGKILL after 10 s) and waits for it. Storage is kept.
     pub fn stop(&mut self) {
         self.shutdown("TERM");
+    }
+
+    /// Simulates a crash: sends `signal` to the registry process and returns once it is gone
+    /// (reaped, its listening socket closed), so that nothing answers on [`Self::port`] until
+    /// [`Self::restart`]. Storage, config, port and `http.secret` are kept. Does nothing when
+    /// the registry is not running. Returns how long the process took to go away.
+    ///
+    /// The registry is started again only by [`Self::restart`] (or
+    /// [`Self::kill_and_restart`]); the "no registry outlives the test process" guarantee holds
+    /// for every launch, since each one gets its own `sh` wrapper bound to a stdin pipe.
+    pub fn kill(&mut self, signal: Signal) -> Duration {
+        let started = Instant::now();
+        let pid = self.pid;
+        self.shutdown(signal.name());
+        if let Some(pid) = pid {
+            assert!(
+                !pid_alive(pid),
+                "registry {pid} still alive after SIG{}",
+                signal.name()
+            );
+        }
+        started.elapsed()
+    }
+
+    /// [`Self::kill`] with `signal`, a pause of `down` with nothing listening on the port, then
+    /// [`Self::restart`] on the same port and storage, returning once `GET /v2/` answers again
+    /// (from this instance). Returns the time the registry was unreachable (kill to ready).
+    pub fn kill_and_restart(&mut self, signal: Signal, down: Duration) -> Duration {
+        let started = Instant::now();
+        self.kill(signal);
+        std::thread::sleep(down);
+        self.restart();
+        started.elapsed()
+    }
+
+    /// Freezes the registry (SIGSTOP), as a hung server: the kernel still accepts connections
+    /// (up to the listen backlog) but nothing is read or answered. [`Self::thaw`] resumes it;
+    /// stopping, killing or dropping a frozen registry works as usual.
+    pub fn freeze(&mut self) {
+        self.send_signal("STOP");
+        self.frozen = true;
+    }
+
+    /// True between [`Self::freeze`] and [`Self::thaw`] (or a stop).
+    pub fn is_frozen(&self) -> bool {
+        self.frozen
+    }
+
+    /// Resumes a registry frozen by [`Self::freeze`] (SIGCONT).
+    pub fn thaw(&mut self) {
+        self.send_signal("CONT");
+        self.frozen = false;
+    }
+
+    fn send_signal(&self, signal: &str) {
+        let pid = self.pid.expect("the registry is not running");
+        let ok = Command::new("kill")
+            .args(["-s", signal, &pid.to_string()])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(ok, "kill -s {signal} {pid} failed");
     }
 
     /// Starts the registry again on the SAME port with the SAME storage, config and
@@ -360,6 +448,8 @@ impl TestRegistry {
 
     /// Asks the wrapper to send `signal` to the registry, then reaps the wrapper (bounded).
     fn shutdown(&mut self, signal: &str) {
+        // (The wrapper sends CONT after the signal, so a frozen registry ends as well.)
+        self.frozen = false;
         if let Some(mut stdin) = self.stdin.take() {
             let _ = writeln!(stdin, "{signal}");
             let _ = stdin.flush();
