@@ -934,7 +934,7 @@ fn frozen_registry_gives_timeouts_not_hangs() {
         Client::builder()
             .docker_config(DockerConfigSource::None)
             .connect_timeout(Duration::from_secs(1))
-            .read_timeout(Some(read_timeout))
+            .stall_timeout(read_timeout)
             .build()
             .unwrap()
     };
@@ -979,20 +979,17 @@ fn frozen_registry_gives_timeouts_not_hangs() {
     assert_eq!(timed().get_digest(&image).unwrap(), img.digest);
 }
 
-/// Reproduces a dockreg bug (reported, not fixed here: src/ belongs to others): the transport
-/// sets ureq's `timeout_per_read` from `read_timeout` but no write timeout, so an upload whose
-/// server stops reading (hung process, network black hole) blocks in `write` forever, whatever
-/// `read_timeout` and `connect_timeout` say; only `request_timeout`, a cap on the whole
-/// transfer, would end it. Run with `cargo test --test registry_faults -- --ignored`.
+/// An upload whose server stops reading (hung process, network black hole) ends at the stall
+/// timeout, which applies to writes as well as reads (before 0.2 it blocked in `write` for
+/// ever: there was no write timeout).
 #[test]
-#[ignore = "dockreg bug: no write timeout, an upload to a hung registry never ends (see doc)"]
 fn upload_to_a_frozen_registry_times_out() {
     let mut reg = TestRegistry::start();
     let read_timeout = Duration::from_secs(1);
     let c = Client::builder()
         .docker_config(DockerConfigSource::None)
         .connect_timeout(Duration::from_secs(1))
-        .read_timeout(Some(read_timeout))
+        .stall_timeout(read_timeout)
         .build()
         .unwrap();
     let r: Reference = format!("{}/faults/frozen/upload", reg.addr())
