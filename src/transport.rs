@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::auth::{AuthOptions, Authenticator, Net, Scope};
 use crate::cancel::CallContext;
 use crate::config::Config;
-use crate::error::Result;
+use crate::error::{Error, Result, TransportErrorKind};
 use crate::http::{Http, Outgoing};
 use crate::url;
 
@@ -27,6 +27,25 @@ pub(crate) struct Request<'a> {
 }
 
 impl<'a> Request<'a> {
+    /// A copy to send again, for requests whose body is in memory (`None` for a stream).
+    fn again(&self) -> Option<Self> {
+        let body = match &self.body {
+            Body::Empty => Body::Empty,
+            Body::Bytes(b) => Body::Bytes(b),
+            Body::Stream(..) => return None,
+        };
+        Some(Self {
+            method: self.method,
+            url: self.url.clone(),
+            registry: self.registry,
+            scope: self.scope.clone(),
+            headers: self.headers.clone(),
+            body,
+            class: self.class,
+            replay: self.replay,
+        })
+    }
+
     pub(crate) fn new(method: Method, url: String, registry: &'a str, scope: Scope) -> Self {
         Self {
             method,
@@ -167,5 +186,36 @@ impl Session<'_> {
     /// [`Transport::send`] under this session's cancel and deadline.
     pub(crate) fn send(&self, req: Request<'_>) -> Result<Response> {
         self.transport.send(req, self.call)
+    }
+
+    /// Sends `req` and reads its whole body (at most `limit` bytes). A body that breaks off
+    /// (the registry restarted, a proxy dropped the connection) is asked for again, as the
+    /// retry policy allows, when the request may be replayed; the answer's status and headers
+    /// come back with the bytes.
+    pub(crate) fn fetch(&self, mut req: Request<'_>, limit: u64) -> Result<(Response, Vec<u8>)> {
+        let policy = &self.transport.config.retry;
+        let mut attempt = 1;
+        let mut waited = std::time::Duration::ZERO;
+        loop {
+            let again = req.replay.then(|| req.again()).flatten();
+            let mut resp = self.send(req)?;
+            let broken = match resp.read_body(limit) {
+                Ok(bytes) => return Ok((resp, bytes)),
+                Err(
+                    e @ Error::Transport {
+                        kind: TransportErrorKind::Io,
+                        ..
+                    },
+                ) => e,
+                Err(e) => return Err(e),
+            };
+            let (Some(next), Some(wait)) = (again, policy.next_wait(attempt, waited, None)) else {
+                return Err(broken.with_attempts(attempt));
+            };
+            self.call.sleep(wait, next.method.as_str(), &next.url)?;
+            waited += wait;
+            attempt += 1;
+            req = next;
+        }
     }
 }

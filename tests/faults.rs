@@ -285,11 +285,37 @@ fn a_connection_that_always_breaks_ends_with_an_io_error_after_the_last_attempt(
 }
 
 #[test]
-fn a_body_cut_short_is_an_io_error_not_a_short_manifest() {
-    let s = FaultServer::start(|_, _| Act::CloseInBody(manifest_reply(), 20));
+fn a_body_cut_short_is_asked_for_again_never_taken_as_a_short_manifest() {
+    // Cut once: the manifest is fetched again and comes back whole.
+    let s = FaultServer::start(|_, n| {
+        if n == 0 {
+            Act::CloseInBody(manifest_reply(), 20)
+        } else {
+            Act::Reply(manifest_reply())
+        }
+    });
     let c = builder().build().unwrap();
+    let raw = c.get_raw_manifest(&image(&s, "a/b:v1")).unwrap();
+    assert_eq!(raw.bytes, MANIFEST);
+    assert_eq!(s.count("GET", "/v2/a/b/manifests/v1"), 2);
+
+    // Cut every time: an I/O error after the last attempt, never a short manifest.
+    let s = FaultServer::start(|_, _| Act::CloseInBody(manifest_reply(), 20));
     let e = c.get_raw_manifest(&image(&s, "a/b:v1")).unwrap_err();
     assert!(is_transport(&e, TransportErrorKind::Io), "{e}");
+    assert_eq!(e.attempts(), 4);
+    assert_eq!(s.count("GET", "/v2/a/b/manifests/v1"), 4);
+
+    // A listing page too.
+    let page = Reply::new(200).body(r#"{"name":"a/b","tags":["v1","v2"]}"#);
+    let s = FaultServer::start(move |_, n| {
+        if n == 0 {
+            Act::CloseInBody(page.clone(), 5)
+        } else {
+            Act::Reply(page.clone())
+        }
+    });
+    assert_eq!(c.list_tags(&image(&s, "a/b")).unwrap(), ["v1", "v2"]);
 }
 
 #[test]

@@ -73,10 +73,8 @@ impl Client {
         if limit > self.config().max_manifest_size {
             req = req.transfer();
         }
-        let resp = self.transport().send(req)?;
-        let url = resp.url.clone();
-        let bytes = resp.read_limited(limit)?;
-        digest.verify(&bytes, &url)?;
+        let (resp, bytes) = self.transport().fetch(req, limit)?;
+        digest.verify(&bytes, &resp.url)?;
         Ok(bytes)
     }
 

@@ -283,10 +283,9 @@ impl Client {
             }
             let req = Request::new(Method::Get, target, registry, scope.clone())
                 .header("accept", "application/json");
-            let resp = self.transport().send(req)?;
+            let (resp, bytes) = self.transport().fetch(req, self.config().max_page_bytes)?;
             let here = resp.url.clone();
             let link = next_link(&resp.headers_all("link"));
-            let bytes = resp.read_limited(self.config().max_page_bytes)?;
             let page = match Page::parse(&bytes, max_entries.saturating_sub(entries)) {
                 Ok(page) => page,
                 Err(None) => return Err(too_many_entries(&here, max_entries)),

@@ -55,11 +55,12 @@ impl Client {
             Scope::pull(image.repository()),
         )
         .header("accept", MANIFEST_ACCEPT);
-        let resp = self.transport().send(req)?;
+        let (resp, bytes) = self
+            .transport()
+            .fetch(req, self.config().max_manifest_size)?;
         let url = crate::url::without_query(&resp.url).to_string();
         let header_digest = header_digest(&resp)?;
         let content_type = resp.header("content-type").map(str::to_string);
-        let bytes = resp.read_limited(self.config().max_manifest_size)?;
         let digest = match (image.digest(), &header_digest) {
             (Some(asked), _) => {
                 asked.verify(&bytes, &url)?;

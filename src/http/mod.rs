@@ -132,6 +132,11 @@ impl Response {
 
     /// Reads the whole body, failing with [`Error::TooLarge`] past `limit` bytes.
     pub(crate) fn read_limited(mut self, limit: u64) -> Result<Vec<u8>> {
+        self.read_body(limit)
+    }
+
+    /// [`Response::read_limited`] keeping the status and headers.
+    pub(crate) fn read_body(&mut self, limit: u64) -> Result<Vec<u8>> {
         if self.content_length().is_some_and(|n| n > limit) {
             return Err(Error::TooLarge {
                 url: url::without_query(&self.url).to_string(),
