@@ -342,7 +342,7 @@ fn from_file(
         "service_account" => service_account(net, config, &v),
         "authorized_user" => authorized_user(net, config, &v),
         other => Err(format!(
-            "field type is {:?}: only service_account and authorized_user are supported",
+            "field type {:?} is not supported (only service_account and authorized_user are)",
             crate::error::safe(&other.chars().take(64).collect::<String>())
         )
         .into()),
@@ -499,20 +499,22 @@ fn refusal(body: &[u8], secrets: &[&str]) -> String {
     let Ok(v) = serde_json::from_slice::<Value>(body) else {
         return String::new();
     };
+    // Secrets out first, then cut: a cut secret would no longer be recognised.
     let text = |k: &str| {
-        v.get(k)
-            .and_then(Value::as_str)
-            .map(|s| s.chars().take(200).collect::<String>())
+        v.get(k).and_then(Value::as_str).map(|s| {
+            let mut s = s.to_string();
+            for secret in secrets.iter().filter(|x| x.len() >= 4) {
+                s = s.replace(*secret, "<redacted>");
+            }
+            s.chars().take(200).collect::<String>()
+        })
     };
-    let mut out = match (text("error"), text("error_description")) {
+    let out = match (text("error"), text("error_description")) {
         (Some(e), Some(d)) => format!(": {e} ({d})"),
         (Some(e), None) => format!(": {e}"),
         (None, Some(d)) => format!(": {d}"),
         (None, None) => return String::new(),
     };
-    for s in secrets.iter().filter(|s| s.len() >= 4) {
-        out = out.replace(*s, "<redacted>");
-    }
     crate::error::safe(&out).into_owned()
 }
 
@@ -765,6 +767,11 @@ mod tests {
         assert_eq!(r, ": invalid_grant (bad token <redacted>)");
         assert_eq!(refusal(b"<html>hunter2</html>", &["hunter2"]), "");
         assert_eq!(refusal(br#"{"error":"x\u0007"}"#, &[]), ": x\\u{7}");
+        let long = format!(
+            r#"{{"error":"e","error_description":"{}hunter2-long"}}"#,
+            "x".repeat(195)
+        );
+        assert!(!refusal(long.as_bytes(), &["hunter2-long"]).contains("hunter"));
     }
 
     #[test]
