@@ -456,9 +456,11 @@ impl Authenticator {
         let insufficient = challenge::parse(www_authenticate)
             .iter()
             .any(|c| c.param("error") == Some("insufficient_scope"));
+        let found = self.lock().found.get(registry).is_some_and(Option::is_some);
+        // Not under the state lock: the Google lock may be held by a fetch.
         let authenticated = sent_authorization
             && (self.sources.explicit(registry).is_some()
-                || self.lock().found.get(registry).is_some_and(Option::is_some)
+                || found
                 || (self.google.applies(registry) && self.google.has_token()));
         match error {
             Error::Unauthorized(e) if insufficient && authenticated => Error::Denied(e),
