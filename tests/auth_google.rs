@@ -767,3 +767,54 @@ fn c_options_name_the_key_file_and_the_google_registries() {
         unsafe { ffi::dockreg_client_free(c) };
     }
 }
+
+#[test]
+fn a_refused_access_token_is_not_reused() {
+    let dir = TempDir::new("google-revoked");
+    let mut google = Server::new();
+    let hits = refresh_endpoint(&mut google, 3599);
+    let file = authorized_user_file(&dir, &format!("{}/oauth/token", google.url()));
+    // The registry's token server takes only the second access token (the first was revoked).
+    let mut registry = Server::new();
+    let challenge = format!(
+        r#"Bearer realm="{}/v2/token",service="gcr.test""#,
+        registry.url()
+    );
+    registry
+        .mock("GET", "/v2/team/app/tags/list")
+        .match_query(Matcher::Any)
+        .with_status(401)
+        .with_header("www-authenticate", &challenge)
+        .create();
+    registry
+        .mock("GET", "/v2/token")
+        .match_query(Matcher::Any)
+        .with_status(401)
+        .with_body(r#"{"errors":[{"code":"UNAUTHORIZED","message":"revoked"}]}"#)
+        .create();
+    let accepted = registry
+        .mock("GET", "/v2/token")
+        .match_query(Matcher::Any)
+        .match_header(
+            "authorization",
+            basic("oauth2accesstoken", "access-2").as_str(),
+        )
+        .with_body(r#"{"token":"registry-token"}"#)
+        .expect(1)
+        .create();
+    let tags = registry
+        .mock("GET", "/v2/team/app/tags/list")
+        .match_query(Matcher::Any)
+        .match_header("authorization", "Bearer registry-token")
+        .with_body(r#"{"name":"team/app","tags":["v1"]}"#)
+        .expect(1)
+        .create();
+    let c = client(&registry, GoogleCredentialsSource::File(file));
+    let e = c.list_tags(&repo(&registry)).unwrap_err();
+    assert!(matches!(e, Error::Auth { .. }), "{e:?}");
+    assert_no_secret(&e, &["access-1", CLIENT_SECRET, REFRESH_TOKEN]);
+    assert_eq!(c.list_tags(&repo(&registry)).unwrap(), ["v1"]);
+    assert_eq!(hits.load(Ordering::SeqCst), 2);
+    accepted.assert();
+    tags.assert();
+}
