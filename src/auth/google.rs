@@ -252,20 +252,26 @@ impl Google {
                 if state.no_metadata {
                     None
                 } else {
-                    let budget = if from_env {
-                        None
+                    // Named, or on Google Cloud: it must answer. Otherwise a short probe.
+                    let (strict, budget) = if from_env {
+                        (true, None)
                     } else {
                         match product_says_google() {
                             Some(false) => {
                                 state.no_metadata = true;
                                 return Ok(None);
                             }
-                            Some(true) => None,
-                            None => Some(PROBE_BUDGET),
+                            Some(true) => (true, None),
+                            None => (false, Some(PROBE_BUDGET)),
                         }
                     };
+                    let named = if from_env {
+                        format!("{host} (GCE_METADATA_HOST)")
+                    } else {
+                        host.clone()
+                    };
                     let answer =
-                        from_metadata(net, &host, from_env, budget).map_err(|e| match e {
+                        from_metadata(net, &host, &named, strict, budget).map_err(|e| match e {
                             Failure::Message(m) => fail(m),
                             Failure::Error(e) => e,
                         })?;
@@ -545,13 +551,15 @@ fn parse_token(body: &[u8], started: Instant) -> std::result::Result<AccessToken
     })
 }
 
-/// The token of the instance's default service account. `None` when there is no metadata
-/// server (unreachable, unless `GCE_METADATA_HOST` named it) or no service account (404).
-/// `budget` bounds the whole attempt, retries included.
+/// The token of the instance's default service account. `None` when there is no service
+/// account (404), or no metadata server at all unless `strict` (it was named, or this is
+/// Google Cloud). `budget` bounds the whole attempt, retries included; `named` is `host` as
+/// errors show it.
 fn from_metadata(
     net: Net<'_>,
     host: &str,
-    from_env: bool,
+    named: &str,
+    strict: bool,
     budget: Option<Duration>,
 ) -> std::result::Result<Option<AccessToken>, Failure> {
     let valid = !host.is_empty()
@@ -591,11 +599,12 @@ fn from_metadata(
     let resp = match sent {
         Ok(r) => r,
         Err(Error::Cancelled) => return Err(Failure::Error(Error::Cancelled)),
-        Err(e) if from_env => {
-            return Err(format!(
-                "the metadata server {host} named by GCE_METADATA_HOST cannot be reached: {e}"
-            )
-            .into());
+        // The caller's own deadline: says nothing about the metadata server.
+        Err(e) if net.call.remaining().is_some_and(|r| r.is_zero()) => {
+            return Err(Failure::Error(e));
+        }
+        Err(e) if strict => {
+            return Err(format!("the metadata server {named} cannot be reached: {e}").into());
         }
         // Not on Google Cloud: no credentials from here.
         Err(_) => return Ok(None),
@@ -609,15 +618,15 @@ fn from_metadata(
         }
         status => {
             resp.drain();
-            return Err(format!("the metadata server {target} answered {status}").into());
+            return Err(format!("the metadata server {named} answered {status}").into());
         }
     }
     let bytes = resp
         .read_limited(MAX_RESPONSE)
-        .map_err(|e| transport_failure(e, &format!("the answer of the metadata server {host}")))?;
+        .map_err(|e| transport_failure(e, &format!("the answer of the metadata server {named}")))?;
     parse_token(&bytes, started)
         .map(Some)
-        .map_err(|m| format!("the metadata server {host}: {m}").into())
+        .map_err(|m| format!("the metadata server {named}: {m}").into())
 }
 
 #[cfg(test)]
