@@ -331,6 +331,12 @@ void dockreg_string_free(char *string);
  *     },
  *     "docker_config": "default",  // "default" ($DOCKER_CONFIG, ~/.docker/config.json, podman),
  *                                  // a config.json path, or null for no credential files
+ *     "google_credentials": "default", // for gcr.io, *.gcr.io, *.pkg.dev and google_registries
+ *                                  // when nothing above applies: "default" (Application
+ *                                  // Default Credentials: GOOGLE_APPLICATION_CREDENTIALS,
+ *                                  // gcloud's file, the metadata server), a service_account
+ *                                  // or authorized_user key file path, or null for none
+ *     "google_registries": ["registry.lan:5000"], // also get Google credentials
  *     "connect_timeout_ms": 15000, // TCP + TLS; default 15 s
  *     "request_timeout_ms": 30000, // one attempt of a metadata request (manifests, tags,
  *                                  // tokens, HEADs), body included; null: none. Default 30 s

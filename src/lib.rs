@@ -56,6 +56,7 @@ mod retry;
 mod transport;
 mod url;
 
+pub use auth::GoogleCredentialsSource;
 pub use auth::{Credentials, DockerConfigSource};
 pub use cancel::{CANCEL_POLL, CancelToken};
 pub use client::ClientBuilder;

@@ -7,12 +7,15 @@
 //! stops repeating it), so an open registry costs no extra request and no credential lookup.
 //!
 //! One idea per file: [`challenge`] parses `WWW-Authenticate`, `token` runs the Docker token
-//! flow, `docker_config` reads `config.json`/`auth.json`, `helper` runs credential helpers, and
-//! `sources` puts them in order.
+//! flow, `docker_config` reads `config.json`/`auth.json`, `helper` runs credential helpers,
+//! `sources` puts them in order, and `google` (with `jwt`) gets Google Application Default
+//! Credentials for Google registries that none of them knows.
 
 pub mod challenge;
 mod docker_config;
+mod google;
 mod helper;
+mod jwt;
 mod sources;
 mod token;
 
@@ -28,6 +31,8 @@ use crate::error::{Error, Result};
 use crate::http::Http;
 
 pub use challenge::Challenge;
+pub use google::GoogleCredentialsSource;
+pub(crate) use google::GoogleOptions;
 pub(crate) use helper::HelperOptions;
 pub use sources::DockerConfigSource;
 use sources::Sources;
@@ -183,6 +188,7 @@ pub(crate) struct AuthOptions {
     pub credentials: std::collections::BTreeMap<String, Credentials>,
     pub docker_config: DockerConfigSource,
     pub helpers: HelperOptions,
+    pub google: GoogleOptions,
 }
 
 /// What token fetches are sent with: the HTTP layer and the caller's cancel and deadline.
@@ -196,6 +202,9 @@ pub(crate) struct Net<'a> {
 pub(crate) struct Authenticator {
     config: Arc<Config>,
     sources: Sources,
+    /// Google credentials, for Google registries nothing else knows; kept out of `found`,
+    /// since the access token expires (google.rs caches it with its expiry).
+    google: google::Google,
     state: Mutex<State>,
 }
 
@@ -204,6 +213,7 @@ impl Authenticator {
         Self {
             config,
             sources: Sources::new(options.credentials, options.docker_config, options.helpers),
+            google: google::Google::new(options.google),
             state: Mutex::new(State::default()),
         }
     }
@@ -213,9 +223,10 @@ impl Authenticator {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Credentials for `registry`: the builder's, else the cached or freshly looked-up ones.
-    /// Refuses when they would travel over plain HTTP to a host the user did not list.
-    fn credentials(&self, registry: &str) -> Result<Option<Credentials>> {
+    /// Credentials for `registry`: the builder's, else the cached or freshly looked-up ones,
+    /// else Google's for a Google registry. Refuses when they would travel over plain HTTP to
+    /// a host the user did not list.
+    fn credentials(&self, net: Net<'_>, registry: &str) -> Result<Option<Credentials>> {
         let found = match self.sources.explicit(registry) {
             Some(c) => Some(c.clone()),
             None => {
@@ -236,6 +247,12 @@ impl Authenticator {
                     }
                 }
             }
+        };
+        let found = match found {
+            None if self.google.applies(registry) => {
+                self.google.credentials(net, &self.config, registry)?
+            }
+            found => found,
         };
         if found.is_some() {
             let origin = format!(
@@ -260,6 +277,9 @@ impl Authenticator {
     /// helpers again (their credentials may have been renewed).
     fn forget_credentials(&self, registry: &str) {
         self.lock().found.remove(registry);
+        if self.google.applies(registry) {
+            self.google.forget();
+        }
     }
 
     /// The `Authorization` value for a request, fetching a token when the registry is known to
@@ -272,7 +292,9 @@ impl Authenticator {
     ) -> Result<Option<String>> {
         if let Some(Credentials::Bearer(_)) = self.sources.explicit(registry) {
             // A ready token is sent from the first request on: there is nothing to learn.
-            return Ok(self.credentials(registry)?.and_then(|c| c.bearer_header()));
+            return Ok(self
+                .credentials(net, registry)?
+                .and_then(|c| c.bearer_header()));
         }
         if let Some(header) = self.cached_token(registry, scope) {
             return Ok(Some(header));
@@ -281,7 +303,7 @@ impl Authenticator {
         let Some(c) = challenge else { return Ok(None) };
         match c.scheme.as_str() {
             "basic" => Ok(self
-                .credentials(registry)?
+                .credentials(net, registry)?
                 .and_then(|c| c.basic_header().or_else(|| c.bearer_header()))),
             "bearer" => {
                 // One fetch per registry and scope at a time: threads that find the token
@@ -297,7 +319,7 @@ impl Authenticator {
                 if let Some(header) = self.cached_token(registry, scope) {
                     return Ok(Some(header));
                 }
-                let credentials = self.credentials(registry)?;
+                let credentials = self.credentials(net, registry)?;
                 if let Some(header) = credentials.as_ref().and_then(Credentials::bearer_header) {
                     return Ok(Some(header));
                 }
@@ -361,7 +383,14 @@ impl Authenticator {
         };
         match c.scheme.as_str() {
             "basic" => {
-                let now = self.credentials(registry)?;
+                // A refused Google access token is fetched again (it may have been revoked).
+                let previous = match previous {
+                    None if sent_authorization && self.google.applies(registry) => {
+                        self.google.take()
+                    }
+                    p => p,
+                };
+                let now = self.credentials(net, registry)?;
                 let usable = now
                     .as_ref()
                     .is_some_and(|c| c.basic_header().is_some() || c.bearer_header().is_some());
@@ -369,7 +398,7 @@ impl Authenticator {
                 Ok(usable && (!sent_authorization || now != previous))
             }
             "bearer" => {
-                let credentials = self.credentials(registry)?;
+                let credentials = self.credentials(net, registry)?;
                 if credentials
                     .as_ref()
                     .is_some_and(|c| c.bearer_header().is_some())
@@ -405,6 +434,9 @@ impl Authenticator {
         if !error.registry_error().is_some_and(says_expired) {
             return false;
         }
+        if self.google.applies(registry) {
+            self.google.forget();
+        }
         let mut state = self.lock();
         state.found.remove(registry);
         state.tokens.retain(|(r, _), _| r != registry);
@@ -424,9 +456,12 @@ impl Authenticator {
         let insufficient = challenge::parse(www_authenticate)
             .iter()
             .any(|c| c.param("error") == Some("insufficient_scope"));
+        let found = self.lock().found.get(registry).is_some_and(Option::is_some);
+        // Not under the state lock: the Google lock may be held by a fetch.
         let authenticated = sent_authorization
             && (self.sources.explicit(registry).is_some()
-                || self.lock().found.get(registry).is_some_and(Option::is_some));
+                || found
+                || (self.google.applies(registry) && self.google.has_token()));
         match error {
             Error::Unauthorized(e) if insufficient && authenticated => Error::Denied(e),
             other => other,

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::auth::GoogleCredentialsSource;
 use crate::auth::{AuthOptions, Credentials, DockerConfigSource};
 use crate::config::{Config, MAX_PAGE_SIZE};
 use crate::error::{Error, Result};
@@ -203,6 +204,29 @@ impl ClientBuilder {
     /// Default: 30 s.
     pub fn credential_helper_timeout(mut self, timeout: Duration) -> Self {
         self.auth.helpers.timeout = timeout;
+        self
+    }
+
+    /// Where Google credentials come from, for Google registries (`gcr.io`, `*.gcr.io`,
+    /// `*.pkg.dev`, and those named with [`ClientBuilder::google_registry`]) that neither the
+    /// builder's credentials nor a credential file cover. The access token is sent as the
+    /// password of the user `oauth2accesstoken` and fetched again shortly before it expires.
+    /// Default: [`GoogleCredentialsSource::Default`] (Application Default Credentials).
+    pub fn google_credentials(mut self, source: GoogleCredentialsSource) -> Self {
+        self.auth.google.source = source;
+        self
+    }
+
+    /// Treats this registry (`host[:port]`) as a Google registry: it gets Google credentials
+    /// when nothing else applies (see [`ClientBuilder::google_credentials`]). Repeatable.
+    /// Default: only `gcr.io`, `*.gcr.io` and `*.pkg.dev`.
+    pub fn google_registry(mut self, registry: &str) -> Self {
+        match crate::reference::parse_registry(registry) {
+            Ok(r) => {
+                self.auth.google.registries.insert(r);
+            }
+            Err(e) => self.fail(e),
+        }
         self
     }
 

@@ -51,6 +51,11 @@ struct Options {
     /// Absent: default files; `null`: none; `"default"`; or a path.
     #[serde(default, deserialize_with = "present")]
     docker_config: Option<Option<String>>,
+    /// Absent: Application Default Credentials; `null`: none; `"default"`; or a key file.
+    #[serde(default, deserialize_with = "present")]
+    google_credentials: Option<Option<String>>,
+    #[serde(default)]
+    google_registries: Vec<String>,
     #[serde(default)]
     connect_timeout_ms: Option<u64>,
     /// Absent: the default; `null`: no deadline (the stall timeout still applies).
@@ -207,6 +212,24 @@ impl Options {
             }
             Some(Some(s)) => b = b.docker_config(DockerConfigSource::Path(s.into())),
         }
+        match self.google_credentials {
+            None => {}
+            Some(None) => b = b.google_credentials(crate::GoogleCredentialsSource::None),
+            Some(Some(s)) if s == "default" => {
+                b = b.google_credentials(crate::GoogleCredentialsSource::Default);
+            }
+            Some(Some(s)) if s.is_empty() => {
+                return Err(option_error("google_credentials", "empty path"));
+            }
+            Some(Some(s)) => {
+                b = b.google_credentials(crate::GoogleCredentialsSource::File(s.into()))
+            }
+        }
+        for r in &self.google_registries {
+            crate::reference::parse_registry(r)
+                .map_err(|e| option_error("google_registries", e))?;
+            b = b.google_registry(r);
+        }
         if let Some(ms) = self.connect_timeout_ms {
             b = b.connect_timeout(millis("connect_timeout_ms", ms)?);
         }
@@ -309,6 +332,12 @@ impl Options {
 ///     },
 ///     "docker_config": "default",  // "default" ($DOCKER_CONFIG, ~/.docker/config.json, podman),
 ///                                  // a config.json path, or null for no credential files
+///     "google_credentials": "default", // for gcr.io, *.gcr.io, *.pkg.dev and google_registries
+///                                  // when nothing above applies: "default" (Application
+///                                  // Default Credentials: GOOGLE_APPLICATION_CREDENTIALS,
+///                                  // gcloud's file, the metadata server), a service_account
+///                                  // or authorized_user key file path, or null for none
+///     "google_registries": ["registry.lan:5000"], // also get Google credentials
 ///     "connect_timeout_ms": 15000, // TCP + TLS; default 15 s
 ///     "request_timeout_ms": 30000, // one attempt of a metadata request (manifests, tags,
 ///                                  // tokens, HEADs), body included; null: none. Default 30 s
