@@ -1,0 +1,981 @@
+//! Which proxy, if any, a request goes through.
+//!
+//! The rules are those of Go's `golang.org/x/net/http/httpproxy` (which `docker`, `skopeo`
+//! and most registry tools use), so one environment means the same thing to all of them:
+//!
+//! - `https://` URLs use `HTTPS_PROXY`, `http://` URLs use `HTTP_PROXY`; for each variable the
+//!   upper-case form is read first and the lower-case form when it is unset or empty.
+//!   `ALL_PROXY` is not read (Go does not read it either).
+//! - In a CGI program (`REQUEST_METHOD` set) a request that `HTTP_PROXY` would carry fails
+//!   instead: a client can set that variable through a `Proxy:` header ("httpoxy").
+//! - A value without a scheme is `http://`; `http` and `https` proxies are supported. SOCKS
+//!   needs ureq's `socks-proxy` feature, which dockreg does not build with, so it is refused
+//!   with a message rather than silently bypassed.
+//! - `NO_PROXY` is a comma-separated list: `*` (no proxy at all), a domain (`corp.example`
+//!   matches it and its subdomains; `.corp.example` and `*.corp.example` match subdomains
+//!   only), an IP address, a CIDR range (`10.0.0.0/8`, `fd00::/8`), each optionally with a
+//!   `:port` (the URL's port, or 80 / 443 by scheme, must then be equal). Entries that do not
+//!   parse are ignored, as Go does. Domains match names and IP entries match IP literals.
+//! - Loopback (`localhost`, `127.0.0.0/8`, `::1`) is never proxied.
+//!
+//! The environment is read once, when the client is built, through a lookup that tests (and
+//! embedders) can replace. Explicit options beat it: a proxy given to the builder is used for
+//! both schemes, and an explicit no-proxy list replaces `NO_PROXY`.
+//!
+//! Credentials in a proxy URL (`http://user:pass@proxy:3128`) are sent by ureq as
+//! `Proxy-Authorization: Basic` on `CONNECT`; they never appear in messages, errors or `Debug`
+//! output, which show `http://***@proxy:3128`.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use crate::config::ProxyOptions;
+use crate::error::{Error, TransportErrorKind};
+use crate::url;
+
+/// A proxy ready to be given to ureq, with the text used to name it in messages.
+#[derive(Clone)]
+pub(crate) struct Proxy {
+    ureq: ureq::Proxy,
+    /// `scheme://[***@]host:port`: never the credentials.
+    shown: String,
+    /// Where it was configured: `the proxy option`, `HTTPS_PROXY`, `https_proxy`, ...
+    source: String,
+    has_credentials: bool,
+    /// The credentials as written and decoded, to scrub from any message that might echo them.
+    secrets: Vec<String>,
+}
+
+impl fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The URL as shown in messages: the credentials are left out on purpose.
+        f.debug_struct("Proxy")
+            .field("url", &self.shown)
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+impl Proxy {
+    /// The ureq setting for a request through this proxy.
+    pub(crate) fn ureq(&self) -> &ureq::Proxy {
+        &self.ureq
+    }
+
+    /// The proxy as messages name it: `http://***@proxy.corp:3128 (from HTTPS_PROXY)`.
+    pub(crate) fn describe(&self) -> String {
+        format!("{} (from {})", self.shown, self.source)
+    }
+
+    /// `text` with any credential of this proxy replaced by `***`.
+    fn scrub(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for s in &self.secrets {
+            out = out.replace(s.as_str(), "***");
+        }
+        out
+    }
+
+    /// The error for a request through this proxy that got no answer: ureq's error mapped as
+    /// for any request, naming the proxy (never its credentials). A `407` from the proxy is
+    /// [`Error::Auth`], since trying again cannot help.
+    pub(crate) fn map_error(
+        &self,
+        method: super::Method,
+        target: &str,
+        e: ureq::Error,
+        attempts: u32,
+    ) -> Error {
+        let url = url::without_query(target);
+        if let ureq::Error::ConnectProxyFailed(reason) = &e {
+            if reason.contains("responded 407") {
+                let why = if self.has_credentials {
+                    "it refused the credentials of the proxy URL"
+                } else {
+                    "it wants credentials: give them in the proxy URL \
+                     (http://user:password@host:port)"
+                };
+                return Error::Auth {
+                    registry: format!("proxy {}", self.describe()),
+                    message: format!(
+                        "{} {url}: the proxy answered 407 Proxy Authentication Required; {why}",
+                        method.as_str()
+                    ),
+                };
+            }
+            // Nothing reached the registry: as safe to try again as a refused connection.
+            return Error::Transport {
+                method: method.as_str().to_string(),
+                url: url.to_string(),
+                kind: TransportErrorKind::Connect,
+                message: format!("{}; through proxy {}", self.scrub(reason), self.describe()),
+                attempts,
+            };
+        }
+        let mut err = super::map_ureq_error(method, target, e, attempts);
+        if let Error::Transport { message, .. } = &mut err {
+            *message = format!("{}; through proxy {}", self.scrub(message), self.describe());
+        }
+        err
+    }
+}
+
+/// What a request to one URL does.
+#[derive(Debug)]
+pub(crate) enum Route<'a> {
+    /// Connect to the URL's host.
+    Direct,
+    /// Go through this proxy.
+    Proxy(&'a Proxy),
+    /// A proxy applies but cannot be used (SOCKS, an unparsable value, HTTP_PROXY under CGI):
+    /// the request fails with this reason rather than go around the proxy.
+    Refused(&'a str),
+}
+
+/// The proxy chosen for one scheme.
+#[derive(Debug, Clone)]
+enum Choice {
+    Use(Proxy),
+    Refuse(String),
+}
+
+/// The proxy rules of one client, fixed when it is built.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Rules {
+    http: Option<Choice>,
+    https: Option<Choice>,
+    no_proxy: NoProxy,
+}
+
+impl Rules {
+    /// The rules from the options, reading the environment (once) unless told not to.
+    /// An invalid explicit proxy is [`Error::InvalidInput`]; an unusable proxy from the
+    /// environment fails only the requests it would carry (see [`Route::Refused`]).
+    pub(crate) fn new(options: &ProxyOptions) -> Result<Self, Error> {
+        let env = if options.from_env {
+            match &options.env {
+                Some(lookup) => Env::read(&|name: &str| lookup(name)),
+                None => Env::read(&|name: &str| std::env::var(name).ok()),
+            }
+        } else {
+            Env::default()
+        };
+        let (http, https) = match &options.url {
+            Some(text) => {
+                let p = parse(text, "the proxy option")
+                    .map_err(|why| Error::InvalidInput(format!("proxy {}: {why}", redact(text))))?;
+                (Some(Choice::Use(p.clone())), Some(Choice::Use(p)))
+            }
+            None => {
+                let from_env = |var: Option<(&'static str, String)>| {
+                    var.map(|(name, value)| match parse(&value, name) {
+                        Ok(p) => Choice::Use(p),
+                        Err(why) => {
+                            Choice::Refuse(format!("the proxy {name}={} {why}", redact(&value)))
+                        }
+                    })
+                };
+                let mut http = from_env(env.http);
+                if env.cgi && http.is_some() {
+                    http = Some(Choice::Refuse(
+                        "refusing HTTP_PROXY in a CGI program (REQUEST_METHOD is set): a client \
+                         can set it with a Proxy header (httpoxy); give the proxy explicitly"
+                            .to_string(),
+                    ));
+                }
+                (http, from_env(env.https))
+            }
+        };
+        let no_proxy = match &options.no_proxy {
+            Some(list) => NoProxy::parse(list),
+            None => NoProxy::parse(env.no_proxy.as_deref().unwrap_or("")),
+        };
+        Ok(Self {
+            http,
+            https,
+            no_proxy,
+        })
+    }
+
+    /// How a request to `url` (absolute http or https) gets there.
+    pub(crate) fn route(&self, url: &str) -> Route<'_> {
+        let Some(t) = Target::parse(url) else {
+            return Route::Direct;
+        };
+        let choice = match t.scheme {
+            Scheme::Http => &self.http,
+            Scheme::Https => &self.https,
+        };
+        let Some(choice) = choice else {
+            return Route::Direct;
+        };
+        if t.is_loopback() || self.no_proxy.matches(&t) {
+            return Route::Direct;
+        }
+        match choice {
+            Choice::Use(p) => Route::Proxy(p),
+            Choice::Refuse(why) => Route::Refused(why),
+        }
+    }
+}
+
+/// Checks an explicit proxy URL as [`Rules::new`] will take it.
+pub(crate) fn check(text: &str) -> Result<(), Error> {
+    parse(text, "the proxy option")
+        .map(drop)
+        .map_err(|why| Error::InvalidInput(format!("proxy {}: {why}", redact(text))))
+}
+
+/// The proxy variables of an environment, as Go reads them.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Env {
+    http: Option<(&'static str, String)>,
+    https: Option<(&'static str, String)>,
+    no_proxy: Option<String>,
+    cgi: bool,
+}
+
+impl Env {
+    fn read(lookup: &dyn Fn(&str) -> Option<String>) -> Self {
+        // The first of the names that is set and not empty.
+        let any = |names: [&'static str; 2]| {
+            names.into_iter().find_map(|name| {
+                lookup(name)
+                    .filter(|v| !v.trim().is_empty())
+                    .map(|v| (name, v))
+            })
+        };
+        Self {
+            http: any(["HTTP_PROXY", "http_proxy"]),
+            https: any(["HTTPS_PROXY", "https_proxy"]),
+            no_proxy: any(["NO_PROXY", "no_proxy"]).map(|(_, v)| v),
+            cgi: lookup("REQUEST_METHOD").is_some_and(|v| !v.is_empty()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scheme {
+    Http,
+    Https,
+}
+
+/// The parts of a request URL the rules look at.
+#[derive(Debug, PartialEq, Eq)]
+struct Target {
+    scheme: Scheme,
+    /// Lower case, without brackets for IPv6.
+    host: String,
+    ip: Option<IpAddr>,
+    /// The URL's port, or the scheme's default.
+    port: u16,
+}
+
+impl Target {
+    fn parse(url: &str) -> Option<Self> {
+        let (scheme, rest) = url.split_once("://")?;
+        let scheme = if scheme.eq_ignore_ascii_case("https") {
+            Scheme::Https
+        } else if scheme.eq_ignore_ascii_case("http") {
+            Scheme::Http
+        } else {
+            return None;
+        };
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let authority = &rest[..end];
+        let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
+        let (host, port) = split_host_port(host_port)?;
+        let port = match port {
+            Some(p) => p,
+            None if scheme == Scheme::Https => 443,
+            None => 80,
+        };
+        let host = host.to_ascii_lowercase();
+        Some(Self {
+            scheme,
+            ip: host.parse().ok(),
+            host,
+            port,
+        })
+    }
+
+    fn is_loopback(&self) -> bool {
+        match self.ip {
+            Some(IpAddr::V4(ip)) => ip.is_loopback(),
+            Some(IpAddr::V6(ip)) => {
+                ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+            }
+            None => self.host == "localhost",
+        }
+    }
+}
+
+/// `host[:port]` or `[v6][:port]`: the host without brackets and the port if any. `None` when
+/// the port is not a number or the brackets do not close.
+fn split_host_port(text: &str) -> Option<(&str, Option<u16>)> {
+    if let Some(rest) = text.strip_prefix('[') {
+        let (host, after) = rest.split_once(']')?;
+        return match after {
+            "" => Some((host, None)),
+            p => Some((host, Some(p.strip_prefix(':')?.parse().ok()?))),
+        };
+    }
+    match text.split_once(':') {
+        // More than one colon: a bare IPv6 address.
+        Some((_, p)) if p.contains(':') => Some((text, None)),
+        Some((host, p)) => Some((host, Some(p.parse().ok()?))),
+        None => Some((text, None)),
+    }
+}
+
+/// A `NO_PROXY` list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct NoProxy {
+    entries: Vec<Entry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Entry {
+    All,
+    Cidr(IpAddr, u8),
+    Ip(IpAddr, Option<u16>),
+    /// `suffix` starts with a dot; `itself`: the domain without the dot matches too.
+    Domain {
+        suffix: String,
+        itself: bool,
+        port: Option<u16>,
+    },
+}
+
+impl NoProxy {
+    fn parse(list: &str) -> Self {
+        let mut entries = Vec::new();
+        for item in list.split(',') {
+            let item = item.trim().to_ascii_lowercase();
+            if item.is_empty() {
+                continue;
+            }
+            if item == "*" {
+                return Self {
+                    entries: vec![Entry::All],
+                };
+            }
+            if let Some(e) = Entry::parse(&item) {
+                entries.push(e);
+            }
+        }
+        Self { entries }
+    }
+
+    fn matches(&self, t: &Target) -> bool {
+        self.entries.iter().any(|e| e.matches(t))
+    }
+}
+
+impl Entry {
+    /// One lower-case, trimmed, non-empty entry other than `*`; `None` when malformed.
+    fn parse(item: &str) -> Option<Self> {
+        if let Some((addr, bits)) = item.split_once('/') {
+            let ip: IpAddr = addr.parse().ok()?;
+            let bits: u8 = bits.parse().ok()?;
+            let max = if ip.is_ipv4() { 32 } else { 128 };
+            return (bits <= max).then_some(Self::Cidr(ip, bits));
+        }
+        let (host, port) = split_host_port(item)?;
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            return Some(Self::Ip(ip, port));
+        }
+        let host = host.strip_prefix('*').unwrap_or(host);
+        if host.is_empty() || host == "." || host.contains(['*', '[', ']', '/', '@']) {
+            return None;
+        }
+        Some(match host.strip_prefix('.') {
+            Some(_) => Self::Domain {
+                suffix: host.to_string(),
+                itself: false,
+                port,
+            },
+            None => Self::Domain {
+                suffix: format!(".{host}"),
+                itself: true,
+                port,
+            },
+        })
+    }
+
+    fn matches(&self, t: &Target) -> bool {
+        match (self, t.ip) {
+            (Self::All, _) => true,
+            (Self::Cidr(net, bits), Some(ip)) => in_cidr(ip, *net, *bits),
+            (Self::Ip(ip, port), Some(target)) => *ip == target && port.is_none_or(|p| p == t.port),
+            (
+                Self::Domain {
+                    suffix,
+                    itself,
+                    port,
+                },
+                None,
+            ) => {
+                let host_matches =
+                    t.host.ends_with(suffix.as_str()) || (*itself && t.host == suffix[1..]);
+                host_matches && port.is_none_or(|p| p == t.port)
+            }
+            _ => false,
+        }
+    }
+}
+
+fn in_cidr(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
+    match (ip, net) {
+        (IpAddr::V4(ip), IpAddr::V4(net)) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(bits)).unwrap_or(0);
+            u32::from(ip) & mask == u32::from(net) & mask
+        }
+        (IpAddr::V6(ip), IpAddr::V6(net)) => {
+            let mask = u128::MAX.checked_shl(128 - u32::from(bits)).unwrap_or(0);
+            u128::from(ip) & mask == u128::from(net) & mask
+        }
+        _ => false,
+    }
+}
+
+/// A proxy URL's parts, checked.
+#[derive(Debug, PartialEq, Eq)]
+struct Parsed {
+    scheme: &'static str,
+    /// As written (percent-encoded or not); `None` without `@`.
+    userinfo: Option<String>,
+    /// With brackets for IPv6, as it goes in a URL.
+    host: String,
+    port: u16,
+}
+
+/// Splits and checks a proxy URL; the error says what is wrong without echoing the value.
+fn parse_parts(text: &str) -> Result<Parsed, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("is empty".into());
+    }
+    if text.chars().any(|c| c.is_control() || c == ' ') {
+        return Err("has a space or control character".into());
+    }
+    let (scheme, rest) = match text.split_once("://") {
+        Some((s, rest)) => (s.to_ascii_lowercase(), rest),
+        None => ("http".to_string(), text),
+    };
+    let scheme = match scheme.as_str() {
+        "http" => "http",
+        "https" => "https",
+        "socks" | "socks4" | "socks4a" | "socks5" | "socks5h" => {
+            return Err(format!(
+                "is a {scheme} proxy: dockreg supports http and https proxies only (it is built \
+                 without ureq's socks-proxy feature)"
+            ));
+        }
+        _ => return Err("has a scheme other than http or https".into()),
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let (userinfo, host_port) = match authority.rsplit_once('@') {
+        Some((u, hp)) => (Some(u.to_string()), hp),
+        None => (None, authority),
+    };
+    let (host, port) =
+        split_host_port(host_port).ok_or("has a port that is not a number from 1 to 65535")?;
+    let host_ok = if host_port.starts_with('[') {
+        host.parse::<std::net::Ipv6Addr>().is_ok()
+    } else {
+        !host.is_empty()
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+    };
+    if !host_ok {
+        return Err("has no valid host".into());
+    }
+    if port == Some(0) {
+        return Err("has a port that is not a number from 1 to 65535".into());
+    }
+    let host = if host_port.starts_with('[') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    };
+    let port = port.unwrap_or(if scheme == "https" { 443 } else { 80 });
+    Ok(Parsed {
+        scheme,
+        userinfo,
+        host,
+        port,
+    })
+}
+
+/// A proxy from its URL; `source` names where it was configured.
+fn parse(text: &str, source: &str) -> Result<Proxy, String> {
+    let p = parse_parts(text)?;
+    let shown_auth = if p.userinfo.is_some() { "***@" } else { "" };
+    let shown = format!("{}://{shown_auth}{}:{}", p.scheme, p.host, p.port);
+    let mut secrets = Vec::new();
+    let userinfo = match &p.userinfo {
+        Some(u) => {
+            for part in u.split(':').filter(|s| !s.is_empty()) {
+                secrets.push(part.to_string());
+                secrets.push(percent_decode(part));
+            }
+            format!("{}@", encode_userinfo(u))
+        }
+        None => String::new(),
+    };
+    let ureq = ureq::Proxy::new(&format!("{}://{userinfo}{}:{}", p.scheme, p.host, p.port))
+        .map_err(|_| "is not a URL the HTTP stack accepts".to_string())?;
+    // Longest first, so a secret containing another is replaced whole.
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    secrets.dedup();
+    Ok(Proxy {
+        ureq,
+        shown,
+        source: source.to_string(),
+        has_credentials: p.userinfo.is_some(),
+        secrets,
+    })
+}
+
+/// `user:password` with every character a URL's userinfo may not hold percent-encoded, and
+/// existing `%XX` escapes kept (ureq decodes them once).
+fn encode_userinfo(u: &str) -> String {
+    let bytes = u.as_bytes();
+    let mut out = String::new();
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape = b == b'%'
+            && bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+            && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit);
+        if escape || b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |c: u8| char::from(c).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                let v = hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0);
+                out.push(u8::try_from(v).unwrap_or(b'?'));
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A proxy URL as it may be shown: the credentials replaced by `***`.
+pub(crate) fn redact(text: &str) -> String {
+    let text = text.trim();
+    let (prefix, rest) = match text.find("://") {
+        Some(i) => text.split_at(i + 3),
+        None => ("", text),
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let shown = match rest[..end].rfind('@') {
+        Some(at) => format!("{prefix}***{}", &rest[at..]),
+        None => text.to_string(),
+    };
+    crate::error::safe(&crate::error::clip(&shown)).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn rules(env: &[(&str, &str)], options: ProxyOptions) -> Rules {
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let options = ProxyOptions {
+            env: Some(Arc::new(move |name: &str| env.get(name).cloned())),
+            ..options
+        };
+        Rules::new(&options).unwrap()
+    }
+
+    /// `direct`, the proxy as shown, or `refused`.
+    fn route(r: &Rules, url: &str) -> String {
+        match r.route(url) {
+            Route::Direct => "direct".into(),
+            Route::Proxy(p) => p.shown.clone(),
+            Route::Refused(_) => "refused".into(),
+        }
+    }
+
+    #[test]
+    fn each_scheme_uses_its_variable_and_upper_case_is_read_first() {
+        let r = rules(
+            &[
+                ("HTTPS_PROXY", "http://s-upper:1"),
+                ("https_proxy", "http://s-lower:1"),
+                ("HTTP_PROXY", ""),
+                ("http_proxy", "h-lower:2"),
+                ("ALL_PROXY", "http://all:3"),
+            ],
+            ProxyOptions::default(),
+        );
+        for (url, want) in [
+            ("https://registry.example/v2/", "http://s-upper:1"),
+            ("HTTPS://registry.example:8443/v2/", "http://s-upper:1"),
+            // An empty upper-case value counts as unset; no scheme means http.
+            ("http://registry.example/v2/", "http://h-lower:2"),
+            ("ftp://registry.example/", "direct"),
+            ("not a url", "direct"),
+        ] {
+            assert_eq!(route(&r, url), want, "{url}");
+        }
+        // ALL_PROXY alone is not read (Go does not read it).
+        let r = rules(&[("ALL_PROXY", "http://all:3")], ProxyOptions::default());
+        assert_eq!(route(&r, "https://registry.example/"), "direct");
+        let r = rules(&[("https_proxy", "s:1")], ProxyOptions::default());
+        assert_eq!(route(&r, "https://registry.example/"), "http://s:1");
+        assert_eq!(route(&r, "http://registry.example/"), "direct");
+    }
+
+    #[test]
+    fn loopback_is_never_proxied() {
+        let env = [
+            ("HTTPS_PROXY", "http://p:1"),
+            ("HTTP_PROXY", "http://p:1"),
+            ("NO_PROXY", ""),
+        ];
+        let r = rules(&env, ProxyOptions::default());
+        for url in [
+            "http://localhost:5000/v2/",
+            "http://LOCALHOST/v2/",
+            "https://127.0.0.1/v2/",
+            "http://127.200.3.4:80/",
+            "http://[::1]:5000/v2/",
+            "http://[::ffff:127.0.0.1]:5000/",
+        ] {
+            assert_eq!(route(&r, url), "direct", "{url}");
+        }
+        for url in [
+            "http://localhost.example:5000/",
+            "http://128.0.0.1/",
+            "http://[::2]/",
+            "http://0.0.0.0:5000/",
+        ] {
+            assert_eq!(route(&r, url), "http://p:1", "{url}");
+        }
+        // The explicit option does not change it.
+        let r = rules(
+            &[],
+            ProxyOptions {
+                url: Some("http://p:1".into()),
+                ..ProxyOptions::default()
+            },
+        );
+        assert_eq!(route(&r, "http://127.0.0.1:5000/"), "direct");
+    }
+
+    #[test]
+    fn no_proxy_entries() {
+        let list = " .suffix.example, exact.example,*.star.example, port.example:5000, \
+                    10.0.0.0/8, fd00::/8, 192.168.1.1, 192.168.1.2:8080, [2001:db8::1]:443, \
+                    2001:db8::2, junk/99, :80, bad:port, ,";
+        let r = rules(
+            &[
+                ("HTTPS_PROXY", "p:1"),
+                ("HTTP_PROXY", "p:1"),
+                ("no_proxy", list),
+            ],
+            ProxyOptions::default(),
+        );
+        let table = [
+            // A leading dot or "*." : subdomains only.
+            ("https://a.suffix.example/", true),
+            ("https://a.b.suffix.example/", true),
+            ("https://suffix.example/", false),
+            ("https://a.star.example/", true),
+            ("https://star.example/", false),
+            // A bare domain: itself and its subdomains, not a longer name.
+            ("https://exact.example/", true),
+            ("https://EXACT.example:5000/", true),
+            ("https://sub.exact.example/", true),
+            ("https://notexact.example/", false),
+            // With a port: only that port (a URL without one has its scheme's).
+            ("http://port.example:5000/", true),
+            ("http://port.example/", false),
+            ("http://x.port.example:5000/", true),
+            // CIDR and addresses, IPv4 and IPv6, apply to IP literals only.
+            ("https://10.1.2.3/", true),
+            ("https://11.0.0.1/", false),
+            ("https://[fd12::1]:5000/", true),
+            ("https://[fe80::1]/", false),
+            ("https://192.168.1.1:7000/", true),
+            ("http://192.168.1.2:8080/", true),
+            ("http://192.168.1.2/", false),
+            ("https://[2001:db8::1]/", true),
+            ("http://[2001:db8::1]/", false),
+            ("https://[2001:db8::2]:1/", true),
+            // Names that only look like entries.
+            ("https://other.example/", false),
+            ("https://junk/", false),
+        ];
+        for (url, bypass) in table {
+            let want = if bypass { "direct" } else { "http://p:1" };
+            assert_eq!(route(&r, url), want, "{url}");
+        }
+    }
+
+    #[test]
+    fn a_star_bypasses_everything_and_explicit_lists_replace_the_environment() {
+        let r = rules(
+            &[("HTTPS_PROXY", "p:1"), ("NO_PROXY", "a.example, *")],
+            ProxyOptions::default(),
+        );
+        assert_eq!(route(&r, "https://anything.example/"), "direct");
+        let r = rules(
+            &[("HTTPS_PROXY", "p:1"), ("NO_PROXY", "*")],
+            ProxyOptions {
+                no_proxy: Some("b.example".into()),
+                ..ProxyOptions::default()
+            },
+        );
+        assert_eq!(route(&r, "https://a.example/"), "http://p:1");
+        assert_eq!(route(&r, "https://b.example/"), "direct");
+    }
+
+    #[test]
+    fn the_explicit_proxy_beats_the_environment_for_both_schemes() {
+        let options = ProxyOptions {
+            url: Some("https://user:pw@explicit.example:8443/".into()),
+            ..ProxyOptions::default()
+        };
+        let r = rules(
+            &[
+                ("HTTPS_PROXY", "env:1"),
+                ("HTTP_PROXY", "env:1"),
+                ("NO_PROXY", ".internal"),
+                ("REQUEST_METHOD", "GET"),
+            ],
+            options,
+        );
+        assert_eq!(
+            route(&r, "https://registry.example/"),
+            "https://***@explicit.example:8443"
+        );
+        // CGI does not refuse a proxy the program chose itself.
+        assert_eq!(
+            route(&r, "http://registry.example/"),
+            "https://***@explicit.example:8443"
+        );
+        // The environment's NO_PROXY still applies to it, as curl does.
+        assert_eq!(route(&r, "https://r.internal/"), "direct");
+    }
+
+    #[test]
+    fn proxy_from_env_false_ignores_every_variable() {
+        let r = rules(
+            &[("HTTPS_PROXY", "p:1"), ("HTTP_PROXY", "p:1")],
+            ProxyOptions {
+                from_env: false,
+                ..ProxyOptions::default()
+            },
+        );
+        assert_eq!(route(&r, "https://registry.example/"), "direct");
+        let r = rules(
+            &[("NO_PROXY", "*")],
+            ProxyOptions {
+                from_env: false,
+                url: Some("p:1".into()),
+                ..ProxyOptions::default()
+            },
+        );
+        assert_eq!(route(&r, "https://registry.example/"), "http://p:1");
+    }
+
+    #[test]
+    fn http_proxy_is_refused_in_a_cgi_program() {
+        let r = rules(
+            &[
+                ("REQUEST_METHOD", "POST"),
+                ("HTTP_PROXY", "http://attacker:1"),
+                ("HTTPS_PROXY", "http://p:1"),
+                ("NO_PROXY", "direct.example"),
+            ],
+            ProxyOptions::default(),
+        );
+        assert_eq!(route(&r, "http://registry.example/"), "refused");
+        assert_eq!(route(&r, "https://registry.example/"), "http://p:1");
+        assert_eq!(route(&r, "http://direct.example/"), "direct");
+        assert_eq!(route(&r, "http://127.0.0.1:5000/"), "direct");
+        let r = rules(
+            &[("REQUEST_METHOD", ""), ("HTTP_PROXY", "http://p:1")],
+            ProxyOptions::default(),
+        );
+        assert_eq!(route(&r, "http://registry.example/"), "http://p:1");
+    }
+
+    #[test]
+    fn unusable_environment_proxies_refuse_requests_instead_of_going_around() {
+        let r = rules(
+            &[
+                ("HTTPS_PROXY", "socks5://u:secret@s:1080"),
+                ("HTTP_PROXY", "ftp://x"),
+            ],
+            ProxyOptions::default(),
+        );
+        let Route::Refused(why) = r.route("https://registry.example/") else {
+            panic!("socks must be refused");
+        };
+        assert!(
+            why.contains("socks5") && why.contains("HTTPS_PROXY"),
+            "{why}"
+        );
+        assert!(!why.contains("secret"), "{why}");
+        assert_eq!(route(&r, "http://registry.example/"), "refused");
+    }
+
+    #[test]
+    fn proxy_urls() {
+        let ok = [
+            ("proxy", "http", None, "proxy", 80),
+            ("proxy:3128", "http", None, "proxy", 3128),
+            ("HTTP://Proxy.Corp:3128/", "http", None, "Proxy.Corp", 3128),
+            ("https://proxy", "https", None, "proxy", 443),
+            ("u:p@proxy:1", "http", Some("u:p"), "proxy", 1),
+            ("http://u:p@ss@proxy:1", "http", Some("u:p@ss"), "proxy", 1),
+            ("http://[::1]:8080", "http", None, "[::1]", 8080),
+            ("10.0.0.1:3128", "http", None, "10.0.0.1", 3128),
+        ];
+        for (text, scheme, userinfo, host, port) in ok {
+            let want = Parsed {
+                scheme,
+                userinfo: userinfo.map(str::to_string),
+                host: host.into(),
+                port,
+            };
+            assert_eq!(parse_parts(text), Ok(want), "{text}");
+            assert!(parse(text, "test").is_ok(), "{text}");
+        }
+        for text in [
+            "",
+            "  ",
+            "socks5://proxy:1080",
+            "socks://proxy",
+            "ftp://proxy",
+            "http://",
+            "http://:3128",
+            "http://proxy:0",
+            "http://proxy:99999",
+            "http://proxy:port",
+            "http://pro xy",
+            "http://[::1",
+            "http://[nothex]:1",
+            "http://u:p@",
+            "http://a\r\nb",
+        ] {
+            assert!(parse_parts(text).is_err(), "{text:?}");
+        }
+        let e = check("socks5h://user:hunter2@proxy:1080").unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("socks5h") && !msg.contains("hunter2"), "{msg}");
+    }
+
+    #[test]
+    fn credentials_never_show() {
+        let p = parse("http://alice:s3cr%40t@proxy:3128", "HTTPS_PROXY").unwrap();
+        assert_eq!(p.ureq().username(), Some("alice"));
+        assert_eq!(p.ureq().password(), Some("s3cr@t"));
+        let shown = format!("{} {:?}", p.describe(), p);
+        assert!(
+            !shown.contains("alice") && !shown.contains("s3cr"),
+            "{shown}"
+        );
+        assert_eq!(p.describe(), "http://***@proxy:3128 (from HTTPS_PROXY)");
+        let scrubbed = p.scrub("refused for alice with s3cr@t and s3cr%40t");
+        assert!(
+            !scrubbed.contains("alice") && !scrubbed.contains("s3cr"),
+            "{scrubbed}"
+        );
+        // Characters a URL's userinfo cannot hold are escaped, and decoded back by ureq.
+        let p = parse("u:p@ss w0rd#@proxy:1", "test");
+        assert!(p.is_err(), "a space is refused");
+        let p = parse("http://u:p@ss@proxy:1", "test").unwrap();
+        assert_eq!(p.ureq().password(), Some("p@ss"));
+        assert_eq!(redact("http://u:p@ss@proxy:1/x"), "http://***@proxy:1/x");
+        assert_eq!(redact("proxy:1"), "proxy:1");
+        let e = Rules::new(&ProxyOptions {
+            url: Some("ftp://bob:hunter2@proxy".into()),
+            ..ProxyOptions::default()
+        })
+        .unwrap_err();
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn proxy_407_is_an_auth_error_and_other_failures_name_the_proxy() {
+        let p = parse("http://alice:s3cret@proxy:3128", "the proxy option").unwrap();
+        let e = p.map_error(
+            super::super::Method::Get,
+            "http://registry.test:5000/v2/?x=1",
+            ureq::Error::ConnectProxyFailed(
+                "proxy server responded 407/Proxy Authentication Required".into(),
+            ),
+            1,
+        );
+        assert!(matches!(e, Error::Auth { .. }), "{e:?}");
+        let msg = format!("{e} {e:?}");
+        assert!(
+            msg.contains("407") && msg.contains("http://***@proxy:3128"),
+            "{msg}"
+        );
+        assert!(!msg.contains("s3cret") && !msg.contains("alice") && !msg.contains("x=1"));
+        let e = p.map_error(
+            super::super::Method::Get,
+            "http://registry.test:5000/v2/",
+            ureq::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)),
+            1,
+        );
+        assert!(
+            matches!(
+                e,
+                Error::Transport {
+                    kind: TransportErrorKind::Connect,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(
+            e.to_string()
+                .contains("through proxy http://***@proxy:3128"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn cidr_edges() {
+        let v4 = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert!(in_cidr(v4("1.2.3.4"), v4("0.0.0.0"), 0));
+        assert!(in_cidr(v4("1.2.3.4"), v4("1.2.3.4"), 32));
+        assert!(!in_cidr(v4("1.2.3.5"), v4("1.2.3.4"), 32));
+        assert!(in_cidr(v4("::1"), v4("::"), 0));
+        assert!(in_cidr(v4("fd00::1"), v4("fd00::"), 8));
+        assert!(!in_cidr(v4("1.2.3.4"), v4("::"), 0));
+        assert_eq!(Entry::parse("1.2.3.4/33"), None);
+        assert_eq!(Entry::parse("::/129"), None);
+    }
+}
