@@ -91,7 +91,10 @@ struct Options {
 
 /// `no_proxy`: one string in `NO_PROXY` syntax, or its entries as an array.
 #[derive(Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "no_proxy must be a string or an array of strings"
+)]
 enum NoProxyOption {
     List(String),
     Entries(Vec<String>),
@@ -302,12 +305,9 @@ impl Options {
             b = b.max_manifest_size(at_least_one("max_manifest_size", n)?);
         }
         if let Some(url) = &self.proxy {
-            crate::http::proxy::check(url).map_err(|e| {
-                let why = match e {
-                    Error::InvalidInput(m) => m,
-                    e => e.to_string(),
-                };
-                option_error("proxy", why.trim_start_matches("proxy "))
+            crate::http::proxy::check(url).map_err(|e| match e {
+                Error::InvalidInput(m) => option_error("proxy", m),
+                e => FfiError::Lib(e),
             })?;
             b = b.proxy(url);
         }

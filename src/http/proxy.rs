@@ -162,8 +162,9 @@ impl Rules {
         };
         let (http, https) = match &options.url {
             Some(text) => {
-                let p = parse(text, "the proxy option")
-                    .map_err(|why| Error::InvalidInput(format!("proxy {}: {why}", redact(text))))?;
+                let p = parse(text, "the proxy option").map_err(|why| {
+                    Error::InvalidInput(format!("proxy URL \"{}\" {why}", redact(text)))
+                })?;
                 (Some(Choice::Use(p.clone())), Some(Choice::Use(p)))
             }
             None => {
@@ -223,7 +224,7 @@ impl Rules {
 pub(crate) fn check(text: &str) -> Result<(), Error> {
     parse(text, "the proxy option")
         .map(drop)
-        .map_err(|why| Error::InvalidInput(format!("proxy {}: {why}", redact(text))))
+        .map_err(|why| Error::InvalidInput(format!("proxy URL \"{}\" {why}", redact(text))))
 }
 
 /// The proxy variables of an environment, as Go reads them.
