@@ -526,6 +526,71 @@ fn the_process_environment_is_read_at_build() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The example CLI
+// ---------------------------------------------------------------------------------------------
+
+/// Builds the example CLI once per test process and returns its path.
+fn cli() -> &'static std::path::PathBuf {
+    static BIN: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "--example", "dockreg"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "cargo build --example dockreg failed");
+        // target/debug/deps/proxy-HASH -> target/debug/examples/dockreg
+        let exe = std::env::current_exe().unwrap();
+        let dir = exe.parent().unwrap().parent().unwrap();
+        dir.join("examples").join("dockreg")
+    })
+}
+
+#[test]
+fn the_cli_reads_the_environment_and_its_proxy_flag_beats_it() {
+    let server = registry();
+    let proxy = TestProxy::start(server.socket_address());
+    let name = format!("registry.test:{}", port(&server));
+    let dead = format!("http://{USER}:{PASSWORD}@127.0.0.1:{}", dead_port());
+    let run = |env_proxy: &str, flags: &[&str]| {
+        let mut cmd = Command::new(cli());
+        for v in [
+            "HTTP_PROXY",
+            "http_proxy",
+            "NO_PROXY",
+            "no_proxy",
+            "REQUEST_METHOD",
+        ] {
+            cmd.env_remove(v);
+        }
+        cmd.env("HTTP_PROXY", env_proxy)
+            .env("DOCKER_CONFIG", env!("CARGO_TARGET_TMPDIR"))
+            .args(["--insecure", &name])
+            .args(flags)
+            .args(["tags", &format!("{name}/app")]);
+        cmd.output().unwrap()
+    };
+    let from_env = run(&proxy.url(), &[]);
+    assert!(from_env.status.success(), "{from_env:?}");
+    assert!(String::from_utf8_lossy(&from_env.stdout).contains("1.0"));
+    let flag = run(&dead, &["--proxy", &proxy.url()]);
+    assert!(flag.status.success(), "{flag:?}");
+    assert_eq!(connects(&proxy), [name.clone(), name.clone()]);
+    // The dead proxy from the environment: the error names it without its credentials.
+    let failed = run(&dead, &[]);
+    assert_eq!(failed.status.code(), Some(1), "{failed:?}");
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        stderr.contains("through proxy http://***@127.0.0.1:"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(PASSWORD) && !stderr.contains(USER),
+        "{stderr}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
 // The C options
 // ---------------------------------------------------------------------------------------------
 
