@@ -28,6 +28,10 @@ credentials: from ~/.docker/config.json (or $DOCKER_CONFIG), its credential help
 podman's auth.json; --username with --password-stdin (password read from stdin) gives them
 for the registry of the image operand (catalog: REGISTRY; copy: DST).
 
+proxies: HTTPS_PROXY (https registries), HTTP_PROXY (plain-HTTP ones) and NO_PROXY, read as
+Go reads them; --proxy URL sends every request through URL instead, --no-proxy LIST replaces
+NO_PROXY (hosts, .domains, IPs, CIDR ranges, *). Loopback registries are never proxied.
+
 commands:
   parse IMAGE|-          parse a reference (- reads one per line from stdin)
   digest IMAGE           digest the image's tag points at
@@ -98,6 +102,14 @@ fn run(args: &[String]) -> Result<(), Failure> {
             }
             [flag, value, tail @ ..] if flag == "--insecure" => {
                 builder = builder.insecure_registry(value);
+                rest = tail;
+            }
+            [flag, value, tail @ ..] if flag == "--proxy" => {
+                builder = builder.proxy(value);
+                rest = tail;
+            }
+            [flag, value, tail @ ..] if flag == "--no-proxy" => {
+                builder = builder.no_proxy(value);
                 rest = tail;
             }
             [flag, value, tail @ ..] if flag == "--platform" => {

@@ -354,7 +354,18 @@ void dockreg_string_free(char *string);
  *     "ca_certificates_pem_path": "/etc/ssl/extra.pem", // trusted besides the built-in roots
  *     "user_agent": "mytool/1.0",  // default "dockreg/<version>"
  *     "page_size": 100,            // entries per listing page, 1 to 1000; default 100
- *     "max_manifest_size": 4194304 // bytes, at least 1; default 4 MiB
+ *     "max_manifest_size": 4194304, // bytes, at least 1; default 4 MiB
+ *     "proxy": "http://user:pass@proxy.corp:3128", // every request (http and https) through
+ *                                  // it, instead of HTTPS_PROXY / HTTP_PROXY; http:// or
+ *                                  // https://, no scheme means http://, SOCKS is refused.
+ *                                  // Credentials never appear in errors. Default: null
+ *     "no_proxy": "registry.lan,.corp.example,10.0.0.0/8", // or an array of entries: hosts
+ *                                  // reached directly, instead of NO_PROXY (`*`, domains,
+ *                                  // .subdomains, IPs, CIDR, each with an optional :port).
+ *                                  // Loopback is never proxied. Default: NO_PROXY
+ *     "proxy_from_env": true       // read HTTPS_PROXY (https URLs), HTTP_PROXY (http URLs)
+ *                                  // and NO_PROXY, upper case first, as Go does; false: no
+ *                                  // proxy unless "proxy" is given. Default: true
  *   }
  *   ```
  *   Changed in 0.2: `read_timeout_ms` is the old name of `stall_timeout_ms` (still accepted);

@@ -2,6 +2,7 @@
 //! them in; the HTTP layer, the authenticator and the operations read them.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::platform::Platform;
@@ -35,6 +36,8 @@ pub(crate) struct Config {
     /// Deepest nesting of indexes inside indexes that is followed.
     pub max_index_depth: usize,
     pub root_certs_pem: Vec<Vec<u8>>,
+    /// Proxies: explicit options and how the environment is read (rules in `http/proxy.rs`).
+    pub proxy: ProxyOptions,
 }
 
 impl Default for Config {
@@ -53,6 +56,34 @@ impl Default for Config {
             max_listing_entries: 1_000_000,
             max_index_depth: 4,
             root_certs_pem: Vec::new(),
+            proxy: ProxyOptions::default(),
+        }
+    }
+}
+
+/// Reads one environment variable: `None` when it is unset.
+pub(crate) type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// Proxy options as given to the builder.
+#[derive(Clone)]
+pub(crate) struct ProxyOptions {
+    /// A proxy for every request, instead of `HTTPS_PROXY` / `HTTP_PROXY`. May hold credentials.
+    pub url: Option<String>,
+    /// Hosts reached directly, instead of `NO_PROXY` (same syntax).
+    pub no_proxy: Option<String>,
+    /// Whether `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY` (and lower-case forms) are read.
+    pub from_env: bool,
+    /// Where the environment is read from; `None`: the process environment.
+    pub env: Option<EnvLookup>,
+}
+
+impl Default for ProxyOptions {
+    fn default() -> Self {
+        Self {
+            url: None,
+            no_proxy: None,
+            from_env: true,
+            env: None,
         }
     }
 }

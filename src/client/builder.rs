@@ -237,6 +237,57 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends every request, `https://` and `http://`, through this proxy instead of the ones
+    /// `HTTPS_PROXY` / `HTTP_PROXY` name. `url` is `http://[user:password@]host[:port]` or
+    /// `https://...` (TLS to the proxy); without a scheme it is `http://`. Credentials are sent
+    /// as `Proxy-Authorization` and never appear in errors or `Debug` output. SOCKS proxies are
+    /// not supported (an error when the client is built). Loopback hosts and the no-proxy list
+    /// ([`no_proxy`](Self::no_proxy), else `NO_PROXY`) are still reached directly.
+    /// Default: none (the environment's, see [`proxy_from_env`](Self::proxy_from_env)).
+    pub fn proxy(mut self, url: &str) -> Self {
+        match crate::http::proxy::check(url) {
+            Ok(()) => self.config.proxy.url = Some(url.trim().to_string()),
+            Err(e) => self.fail(e),
+        }
+        self
+    }
+
+    /// Hosts reached without a proxy, replacing `NO_PROXY`: a comma-separated list of `*`
+    /// (every host), domains (`corp.example` matches it and its subdomains, `.corp.example`
+    /// and `*.corp.example` its subdomains only), IP addresses and CIDR ranges
+    /// (`10.0.0.0/8`), each optionally with `:port`. Entries that do not parse are ignored, as
+    /// Go and curl do; an empty list bypasses nothing. Loopback (`localhost`, `127.0.0.0/8`,
+    /// `::1`) is never proxied whatever the list says. Default: `NO_PROXY` (or `no_proxy`)
+    /// from the environment when [`proxy_from_env`](Self::proxy_from_env) is on, else none.
+    pub fn no_proxy(mut self, list: &str) -> Self {
+        self.config.proxy.no_proxy = Some(list.to_string());
+        self
+    }
+
+    /// Whether the proxy environment variables are read when the client is built, by the rules
+    /// of Go's `net/http`: `HTTPS_PROXY` for `https://` URLs, `HTTP_PROXY` for `http://` URLs
+    /// (each upper case first, then lower case; `ALL_PROXY` is not read), `NO_PROXY`; in a CGI
+    /// program (`REQUEST_METHOD` set) a request `HTTP_PROXY` would carry fails instead. A
+    /// variable naming a proxy that cannot be used (SOCKS, not a URL) fails the requests it
+    /// would carry, never sends them around it. `false`: no variable is read. Default: `true`.
+    pub fn proxy_from_env(mut self, read: bool) -> Self {
+        self.config.proxy.from_env = read;
+        self
+    }
+
+    /// Reads the proxy environment variables (see [`proxy_from_env`](Self::proxy_from_env))
+    /// through `lookup` instead of the process environment: it is given a name such as
+    /// `"HTTPS_PROXY"` and returns its value, or `None` when unset. It is called only while
+    /// the client is built. Useful for tests and for programs that keep settings elsewhere.
+    /// Default: the process environment.
+    pub fn proxy_env_lookup(
+        mut self,
+        lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.config.proxy.env = Some(std::sync::Arc::new(lookup));
+        self
+    }
+
     /// Builds the client; fails with [`Error::InvalidInput`] when an option given earlier was
     /// invalid (the first one is reported).
     pub fn build(self) -> Result<Client> {

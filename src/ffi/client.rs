@@ -85,6 +85,24 @@ struct Options {
     page_size: Option<u32>,
     #[serde(default)]
     max_manifest_size: Option<u64>,
+    /// A proxy for every request; absent or null: the environment's.
+    #[serde(default)]
+    proxy: Option<String>,
+    #[serde(default)]
+    no_proxy: Option<NoProxyOption>,
+    #[serde(default)]
+    proxy_from_env: Option<bool>,
+}
+
+/// `no_proxy`: one string in `NO_PROXY` syntax, or its entries as an array.
+#[derive(Deserialize)]
+#[serde(
+    untagged,
+    expecting = "no_proxy must be a string or an array of strings"
+)]
+enum NoProxyOption {
+    List(String),
+    Entries(Vec<String>),
 }
 
 /// The `retry` object of the options JSON; mirrors [`crate::RetryPolicy`].
@@ -309,6 +327,21 @@ impl Options {
         if let Some(n) = self.max_manifest_size {
             b = b.max_manifest_size(at_least_one("max_manifest_size", n)?);
         }
+        if let Some(url) = &self.proxy {
+            crate::http::proxy::check(url).map_err(|e| match e {
+                Error::InvalidInput(m) => option_error("proxy", m),
+                e => FfiError::Lib(e),
+            })?;
+            b = b.proxy(url);
+        }
+        match &self.no_proxy {
+            None => {}
+            Some(NoProxyOption::List(list)) => b = b.no_proxy(list),
+            Some(NoProxyOption::Entries(entries)) => b = b.no_proxy(&entries.join(",")),
+        }
+        if let Some(read) = self.proxy_from_env {
+            b = b.proxy_from_env(read);
+        }
         // What is left to fail here is the CA certificates' content.
         b.build().map_err(|e| match e {
             Error::InvalidInput(msg) => option_error("ca_certificates_pem_path", msg),
@@ -355,7 +388,18 @@ impl Options {
 ///     "ca_certificates_pem_path": "/etc/ssl/extra.pem", // trusted besides the built-in roots
 ///     "user_agent": "mytool/1.0",  // default "dockreg/<version>"
 ///     "page_size": 100,            // entries per listing page, 1 to 1000; default 100
-///     "max_manifest_size": 4194304 // bytes, at least 1; default 4 MiB
+///     "max_manifest_size": 4194304, // bytes, at least 1; default 4 MiB
+///     "proxy": "http://user:pass@proxy.corp:3128", // every request (http and https) through
+///                                  // it, instead of HTTPS_PROXY / HTTP_PROXY; http:// or
+///                                  // https://, no scheme means http://, SOCKS is refused.
+///                                  // Credentials never appear in errors. Default: null
+///     "no_proxy": "registry.lan,.corp.example,10.0.0.0/8", // or an array of entries: hosts
+///                                  // reached directly, instead of NO_PROXY (`*`, domains,
+///                                  // .subdomains, IPs, CIDR, each with an optional :port).
+///                                  // Loopback is never proxied. Default: NO_PROXY
+///     "proxy_from_env": true       // read HTTPS_PROXY (https URLs), HTTP_PROXY (http URLs)
+///                                  // and NO_PROXY, upper case first, as Go does; false: no
+///                                  // proxy unless "proxy" is given. Default: true
 ///   }
 ///   ```
 ///   Changed in 0.2: `read_timeout_ms` is the old name of `stall_timeout_ms` (still accepted);

@@ -5,6 +5,7 @@
 //! `Authorization` only to the origin it belongs to, and returns the answer whatever its status.
 //! `transport.rs` (registries and auth) and `auth/` (token servers) are built on it.
 
+pub(crate) mod proxy;
 mod watch;
 
 use std::io::Read;
@@ -273,6 +274,7 @@ pub(crate) struct Http {
     agent: ureq::Agent,
     retry: RetryPolicy,
     metadata_timeout: Option<Duration>,
+    proxies: proxy::Rules,
 }
 
 impl Http {
@@ -294,6 +296,8 @@ impl Http {
             .max_idle_connections_per_host(IDLE_PER_HOST)
             .max_idle_age(IDLE_AGE)
             .tls_config(tls.build())
+            // ureq's own environment reading is off: `proxy::Rules` decides, per request.
+            .proxy(None)
             .build();
         use ureq::unversioned::transport::{Connector as _, DefaultConnector};
         let connector = DefaultConnector::new().chain(watch::Watch);
@@ -301,6 +305,7 @@ impl Http {
             agent: ureq::Agent::with_parts(agent_config, connector, InlineResolver::default()),
             retry: config.retry.clone(),
             metadata_timeout: config.request_timeout,
+            proxies: proxy::Rules::new(&config.proxy)?,
         })
     }
 
@@ -418,6 +423,17 @@ impl Http {
         class: Class,
         call: &CallContext,
     ) -> Result<Response> {
+        let via = match self.proxies.route(target) {
+            proxy::Route::Direct => None,
+            proxy::Route::Proxy(p) => Some(p),
+            proxy::Route::Refused(why) => {
+                return Err(Error::InvalidInput(format!(
+                    "{} {}: {why}",
+                    method.as_str(),
+                    url::without_query(target)
+                )));
+            }
+        };
         let mut builder = http::Request::builder().method(method.as_str()).uri(target);
         for (name, value) in headers {
             // An Authorization a caller put in the headers (token realm requests) stays home too.
@@ -445,12 +461,15 @@ impl Http {
             ))
         };
         let result = match body {
-            Body::Empty => self
-                .agent
-                .run(self.configured(builder.body(()).map_err(invalid)?, deadline)),
-            Body::Bytes(bytes) => self
-                .agent
-                .run(self.configured(builder.body(*bytes).map_err(invalid)?, deadline)),
+            Body::Empty => {
+                self.agent
+                    .run(self.configured(builder.body(()).map_err(invalid)?, deadline, via))
+            }
+            Body::Bytes(bytes) => self.agent.run(self.configured(
+                builder.body(*bytes).map_err(invalid)?,
+                deadline,
+                via,
+            )),
             Body::Stream(reader, len) => {
                 if let Some(n) = len {
                     builder = builder.header("content-length", n.to_string());
@@ -458,10 +477,13 @@ impl Http {
                 let req = builder
                     .body(ureq::SendBody::from_reader(*reader))
                     .map_err(invalid)?;
-                self.agent.run(self.configured(req, deadline))
+                self.agent.run(self.configured(req, deadline, via))
             }
         };
-        let resp = result.map_err(|e| map_ureq_error(method, target, e, 1))?;
+        let resp = result.map_err(|e| match via {
+            Some(p) => p.map_error(method, target, e, 1),
+            None => map_ureq_error(method, target, e, 1),
+        })?;
         let (parts, body) = resp.into_parts();
         Ok(Response {
             status: parts.status.as_u16(),
@@ -499,16 +521,26 @@ impl ureq::unversioned::resolver::Resolver for InlineResolver {
 }
 
 impl Http {
-    /// `req` with its own whole-request deadline (`Some(None)`: none), or the agent's (`None`).
+    /// `req` with its own whole-request deadline (`Some(None)`: none), or the agent's (`None`),
+    /// and its proxy. ureq keys pooled connections by proxy, so a connection through a proxy
+    /// is only reused for the same proxy and target.
     fn configured<S: ureq::AsSendBody>(
         &self,
         req: http::Request<S>,
         deadline: Option<Option<Duration>>,
+        via: Option<&proxy::Proxy>,
     ) -> http::Request<S> {
-        match deadline {
-            None => req,
-            Some(d) => self.agent.configure_request(req).timeout_global(d).build(),
+        if deadline.is_none() && via.is_none() {
+            return req;
         }
+        let mut c = self.agent.configure_request(req);
+        if let Some(d) = deadline {
+            c = c.timeout_global(d);
+        }
+        if let Some(p) = via {
+            c = c.proxy(Some(p.ureq().clone()));
+        }
+        c.build()
     }
 }
 
