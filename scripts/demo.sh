@@ -6,13 +6,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo build --quiet --example dockreg
-cli=target/debug/examples/dockreg
+# Wherever cargo puts its build (CARGO_TARGET_DIR, a config file, a workspace).
+target_dir=$(cargo metadata --format-version 1 --no-deps |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+cli=$target_dir/debug/examples/dockreg
 
 work=$(mktemp -d)
 reg_pid=
 cleanup() {
-  [ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null && wait "$reg_pid" 2>/dev/null
+  local status=$?
+  # The registry dies by our signal: its exit status is not the demo's.
+  if [ -n "$reg_pid" ]; then
+    kill "$reg_pid" 2>/dev/null || true
+    wait "$reg_pid" 2>/dev/null || true
+  fi
   rm -rf "$work"
+  exit "$status"
 }
 trap cleanup EXIT
 
