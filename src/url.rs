@@ -18,6 +18,10 @@ pub(crate) fn origin(url: &str) -> Option<String> {
     // `https://h:443` and `https://h` are one origin.
     let default_port = if scheme == "https" { ":443" } else { ":80" };
     let authority = authority.strip_suffix(default_port).unwrap_or(&authority);
+    // A port without a host (`https://:443`) names no origin (found by the `url` fuzz target).
+    if authority.is_empty() || authority.starts_with(':') {
+        return None;
+    }
     Some(format!("{scheme}://{authority}"))
 }
 
@@ -109,6 +113,9 @@ mod tests {
         );
         assert_eq!(origin("https://h:443/v2/"), origin("https://h/v2/"));
         assert_eq!(origin("http://h:80/"), origin("http://h"));
+        for hostless in ["https://:443", "http://:80/x", "https://:8443/token", "https://"] {
+            assert_eq!(origin(hostless), None, "{hostless}");
+        }
         assert_ne!(origin("http://h:443/"), origin("http://h"));
         assert_eq!(origin("ftp://x/"), None);
         assert_eq!(origin("http://user:pw@x/"), None);
