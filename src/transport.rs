@@ -86,11 +86,11 @@ impl Transport {
 
     /// `scheme://host` of a registry's API; for a registry where plain HTTP is allowed, the
     /// first call probes (once per client) whether it speaks TLS.
-    pub(crate) fn origin(&self, registry: &str) -> String {
+    pub(crate) fn origin(&self, registry: &str, call: &CallContext) -> String {
         let host = crate::reference::api_host(registry);
         let scheme = self
             .http
-            .scheme(host, self.config.plain_http_allowed(registry));
+            .scheme(host, self.config.plain_http_allowed(registry), call);
         format!("{scheme}://{host}")
     }
 

@@ -338,3 +338,27 @@ fn https_to_http_upload_location_and_redirect_are_refused() {
     assert_eq!(kind, TransportErrorKind::Redirect, "{e}");
     assert!(message.contains("plain HTTP"), "{message}");
 }
+
+#[test]
+fn a_cancelled_call_sends_no_probe() {
+    // A loopback port that accepts and closes: it does not speak TLS.
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.set_nonblocking(true).unwrap();
+    let image: Reference = format!("{}/a/b:c", l.local_addr().unwrap())
+        .parse()
+        .unwrap();
+    let accepted = || {
+        let mut n = 0;
+        while let Ok((s, _)) = l.accept() {
+            drop(s);
+            n += 1;
+        }
+        n
+    };
+    let token = dockreg::CancelToken::new();
+    token.cancel();
+    let client = Client::new().unwrap();
+    let e = client.with_cancel(&token).get_digest(&image).unwrap_err();
+    assert!(matches!(e, Error::Cancelled), "{e}");
+    assert_eq!(accepted(), 0, "no probe for a cancelled call");
+}

@@ -121,7 +121,7 @@ impl Client {
 
     /// `scheme://host/v2` for a registry.
     pub(crate) fn registry_base(&self, registry: &str) -> String {
-        format!("{}/v2", self.transport.origin(registry))
+        format!("{}/v2", self.transport.origin(registry, &self.call))
     }
 
     /// `scheme://host/v2/<repository>` for a reference.

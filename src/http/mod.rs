@@ -312,15 +312,23 @@ impl Http {
     }
 
     /// The scheme of a registry's API host (`host[:port]`): HTTPS, or plain HTTP when that is
-    /// allowed (`plain_allowed`) and the host does not speak TLS (see [`scheme`]).
-    pub(crate) fn scheme(&self, authority: &str, plain_allowed: bool) -> &'static str {
+    /// allowed (`plain_allowed`) and the host does not speak TLS (see [`scheme`]). The probe
+    /// is bounded by the connect timeout and the call's deadline, and skipped once the call is
+    /// cancelled (its first request then reports the cancel).
+    pub(crate) fn scheme(
+        &self,
+        authority: &str,
+        plain_allowed: bool,
+        call: &CallContext,
+    ) -> &'static str {
+        let limit = call.remaining().map_or(self.config.connect_timeout, |r| {
+            r.min(self.config.connect_timeout)
+        });
+        if call.is_cancelled() || limit.is_zero() {
+            return self.known_scheme(authority);
+        }
         self.schemes
-            .scheme(
-                authority,
-                plain_allowed,
-                self.tls.provider(),
-                self.config.connect_timeout,
-            )
+            .scheme(authority, plain_allowed, self.tls.provider(), limit)
             .as_str()
     }
 
