@@ -76,6 +76,10 @@ impl Tls {
         let mut explicit = HashMap::new();
         for (registry, pem) in &config.client_certs {
             let host = crate::reference::api_host(registry).to_ascii_lowercase();
+            // Connections name port 443 without it (see `url::origin`).
+            let host = host
+                .strip_suffix(":443")
+                .map_or(host.clone(), str::to_string);
             let what = format!("the client certificate for {registry}");
             explicit.insert(host, client_cert(pem, &what, &provider)?);
         }
