@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! cargo run --example dockreg -- [--insecure HOST:PORT]... [--platform OS/ARCH[/VARIANT]]
-//!     [--username USER --password-stdin] COMMAND ARGS
+//!     [--username USER --password-stdin] [--ca-file FILE]... [--cert-dir DIR]...
+//!     [--tls-verify=false] COMMAND ARGS
 //! ```
 //! Credentials come from Docker's and podman's files and credential helpers (so after
 //! `docker login` it just works), or from `--username` with the password on stdin, used for
@@ -22,7 +23,14 @@ use serde_json::json;
 mod push_dir;
 
 const USAGE: &str = "usage: dockreg [--insecure HOST:PORT]... [--platform OS/ARCH[/VARIANT]]
-               [--username USER --password-stdin] COMMAND ARGS
+               [--username USER --password-stdin] [--ca-file FILE]... [--cert-dir DIR]...
+               [--tls-verify=false] COMMAND ARGS
+
+TLS: every registry is reached over HTTPS, verified against the system's CAs plus each
+--ca-file (PEM) and the registry's directory in certs.d (/etc/containers/certs.d,
+/etc/docker/certs.d, ~/.config/containers/certs.d; --cert-dir replaces them): *.crt CAs,
+*.cert/*.key client certificate. --insecure (and loopback) allow plain HTTP to a registry
+that does not speak TLS; --tls-verify=false accepts any certificate (test registries only).
 
 credentials: from ~/.docker/config.json (or $DOCKER_CONFIG), its credential helpers, and
 podman's auth.json; --username with --password-stdin (password read from stdin) gives them
@@ -110,6 +118,25 @@ fn run(args: &[String]) -> Result<(), Failure> {
             }
             [flag, value, tail @ ..] if flag == "--no-proxy" => {
                 builder = builder.no_proxy(value);
+                rest = tail;
+            }
+            [flag, value, tail @ ..] if flag == "--ca-file" => {
+                let pem = std::fs::read(value)
+                    .map_err(|e| Failure::Usage(format!("--ca-file {value}: {e}")))?;
+                builder = builder.add_root_certificates_pem(&pem);
+                rest = tail;
+            }
+            [flag, value, tail @ ..] if flag == "--cert-dir" => {
+                builder = builder.cert_dir(value);
+                rest = tail;
+            }
+            [flag, tail @ ..] if flag.starts_with("--tls-verify") => {
+                let verify = match flag.as_str() {
+                    "--tls-verify" | "--tls-verify=true" => true,
+                    "--tls-verify=false" => false,
+                    _ => return Err(Failure::Usage(format!("{flag}: use --tls-verify=false"))),
+                };
+                builder = builder.tls_verify(verify);
                 rest = tail;
             }
             [flag, value, tail @ ..] if flag == "--platform" => {

@@ -322,8 +322,9 @@ void dockreg_string_free(char *string);
  *   (any other key is an error that names it):
  *   ```json
  *   {
- *     "insecure_registries": ["registry.lan:5000"], // plain HTTP to these; loopback
- *                                                   // registries always use plain HTTP
+ *     "insecure_registries": ["registry.lan:5000"], // plain HTTP allowed when they do not
+ *                                                   // speak TLS (HTTPS is tried first, once);
+ *                                                   // loopback registries likewise
  *     "credentials": {                              // per registry host[:port]
  *       "registry.lan:5000": {"username": "u", "password": "p"},
  *       "ghcr.io": {"bearer_token": "..."},         // sent as is
@@ -351,7 +352,18 @@ void dockreg_string_free(char *string);
  *     "max_listing_entries": 1000000, // one listing, all pages; default 1,000,000
  *     "max_index_depth": 4,        // indexes nested in indexes; default 4
  *     "platform": "linux/arm64",   // picked from indexes; default "linux/amd64"
- *     "ca_certificates_pem_path": "/etc/ssl/extra.pem", // trusted besides the built-in roots
+ *     "ca_certificates_pem_path": "/etc/ssl/extra.pem", // CAs trusted in addition to the
+ *                                  // system's (or, without any, Mozilla's bundled) roots
+ *     "cert_dir": "/etc/myapp/certs.d", // or a list; replaces the default certs.d directories
+ *                                  // (/etc/containers/certs.d, /etc/docker/certs.d,
+ *                                  // ~/.config/containers/certs.d): <dir>/<host[:port]>/ holds
+ *                                  // *.crt CAs and <name>.cert + <name>.key client pairs
+ *     "client_certificates": {     // mutual TLS, per registry host[:port]; wins over certs.d
+ *       "registry.lan:5000": {"cert_pem_path": "/etc/myapp/client.pem",
+ *                             "key_pem_path": "/etc/myapp/client.key"}
+ *     },
+ *     "tls_verify": true,          // false accepts any server certificate (test registries
+ *                                  // only); "insecure_registries" never implies it
  *     "user_agent": "mytool/1.0",  // default "dockreg/<version>"
  *     "page_size": 100,            // entries per listing page, 1 to 1000; default 100
  *     "max_manifest_size": 4194304, // bytes, at least 1; default 4 MiB
@@ -376,7 +388,7 @@ void dockreg_string_free(char *string);
  * No network access happens here. Errors: `DOCKREG_ERR_NULL_ARGUMENT` (out),
  * `DOCKREG_ERR_INVALID_UTF8`, `DOCKREG_ERR_INVALID_JSON` (not JSON),
  * `DOCKREG_ERR_INVALID_OPTION` (unknown key, wrong type, bad value),
- * `DOCKREG_ERR_FILE_IO` (the CA file cannot be read). Thread-safe.
+ * `DOCKREG_ERR_FILE_IO` (a CA or client certificate file cannot be read). Thread-safe.
  */
 dockreg_status dockreg_client_new(const char *options_json, dockreg_client **out);
 

@@ -1,7 +1,8 @@
 //! Client options as plain data, with their defaults. `ClientBuilder` (in `client/`) fills
 //! them in; the HTTP layer, the authenticator and the operations read them.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,9 +36,30 @@ pub(crate) struct Config {
     pub max_listing_entries: usize,
     /// Deepest nesting of indexes inside indexes that is followed.
     pub max_index_depth: usize,
+    /// CA certificates trusted in addition to the platform's (PEM texts).
     pub root_certs_pem: Vec<Vec<u8>>,
+    /// Directories of per-registry certificates (`<dir>/<host[:port]>/*.crt`, `*.cert`,
+    /// `*.key`); `None`: the containers/Docker defaults.
+    pub cert_dirs: Option<Vec<PathBuf>>,
+    /// Client certificates given explicitly, per registry `host[:port]`.
+    pub client_certs: BTreeMap<String, ClientCertPem>,
+    /// Verify server certificates (switched off only on explicit request).
+    pub tls_verify: bool,
     /// Proxies: explicit options and how the environment is read (rules in `http/proxy.rs`).
     pub proxy: ProxyOptions,
+}
+
+/// A client certificate chain and its private key, as PEM. `Debug` never shows the key.
+#[derive(Clone)]
+pub(crate) struct ClientCertPem {
+    pub cert: Vec<u8>,
+    pub key: Vec<u8>,
+}
+
+impl std::fmt::Debug for ClientCertPem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClientCertPem(<key redacted>)")
+    }
 }
 
 impl Default for Config {
@@ -56,6 +78,9 @@ impl Default for Config {
             max_listing_entries: 1_000_000,
             max_index_depth: 4,
             root_certs_pem: Vec::new(),
+            cert_dirs: None,
+            client_certs: BTreeMap::new(),
+            tls_verify: true,
             proxy: ProxyOptions::default(),
         }
     }
@@ -89,13 +114,10 @@ impl Default for ProxyOptions {
 }
 
 impl Config {
-    /// `http` for loopback registries and those listed as insecure, `https` otherwise.
-    pub fn scheme(&self, registry: &str) -> &'static str {
-        if self.insecure.contains(registry) || is_loopback(registry) {
-            "http"
-        } else {
-            "https"
-        }
+    /// True when plain HTTP may be used with this registry (`host[:port]`): loopback
+    /// registries and those listed as insecure. They are still tried over HTTPS first.
+    pub fn plain_http_allowed(&self, registry: &str) -> bool {
+        self.insecure.contains(registry) || is_loopback(registry)
     }
 }
 
@@ -117,7 +139,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn loopback_registries_use_http() {
+    fn plain_http_only_for_loopback_and_insecure() {
         let c = Config::default();
         for r in [
             "localhost:5000",
@@ -126,7 +148,7 @@ mod tests {
             "[::1]:5000",
             "localhost",
         ] {
-            assert_eq!(c.scheme(r), "http", "{r}");
+            assert!(c.plain_http_allowed(r), "{r}");
         }
         for r in [
             "docker.io",
@@ -135,7 +157,7 @@ mod tests {
             "localhost.example.com",
             "[2001:db8::1]:5000",
         ] {
-            assert_eq!(c.scheme(r), "https", "{r}");
+            assert!(!c.plain_http_allowed(r), "{r}");
         }
     }
 }

@@ -103,6 +103,16 @@ impl Transport {
         })
     }
 
+    /// `scheme://host` of a registry's API; for a registry where plain HTTP is allowed, the
+    /// first call probes (once per client) whether it speaks TLS.
+    pub(crate) fn origin(&self, registry: &str, call: &CallContext) -> String {
+        let host = crate::reference::api_host(registry);
+        let scheme = self
+            .http
+            .scheme(host, self.config.plain_http_allowed(registry), call);
+        format!("{scheme}://{host}")
+    }
+
     /// Sends `req` with the caller's cancel and deadline: `Authorization` only to the
     /// registry's own origin, one answer to an authentication challenge (a 401, or a 403
     /// saying the token expired) at most, and non-2xx turned into [`crate::Error`].
@@ -113,11 +123,19 @@ impl Transport {
         };
         // Credentials belong to the registry's own origin, not to whatever host a URL from the
         // registry (an upload `Location`, a redirect) names.
-        let home = url::origin(&format!(
-            "{}://{}",
-            self.config.scheme(req.registry),
-            crate::reference::api_host(req.registry)
-        ));
+        let host = crate::reference::api_host(req.registry);
+        let home = url::origin(&format!("{}://{host}", self.http.known_scheme(host)));
+        // A URL the registry gave (an upload `Location`, a `Link`) never takes an HTTPS
+        // registry to plain HTTP, except where plain HTTP is allowed.
+        if let Some(h) = &home {
+            if crate::http::scheme::is_downgrade(h, &req.url, |a| self.config.plain_http_allowed(a))
+            {
+                return Err(crate::error::Error::invalid_response(
+                    url::without_query(&req.url),
+                    "refused: the HTTPS registry sent a plain-HTTP URL (a downgrade)",
+                ));
+            }
+        }
         let mut auth_retried = false;
         loop {
             let authorization = self.auth.authorization(net, req.registry, &req.scope)?;

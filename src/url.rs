@@ -113,7 +113,12 @@ mod tests {
         );
         assert_eq!(origin("https://h:443/v2/"), origin("https://h/v2/"));
         assert_eq!(origin("http://h:80/"), origin("http://h"));
-        for hostless in ["https://:443", "http://:80/x", "https://:8443/token", "https://"] {
+        for hostless in [
+            "https://:443",
+            "http://:80/x",
+            "https://:8443/token",
+            "https://",
+        ] {
             assert_eq!(origin(hostless), None, "{hostless}");
         }
         assert_ne!(origin("http://h:443/"), origin("http://h"));

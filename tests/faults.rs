@@ -126,9 +126,10 @@ fn a_registry_that_stays_down_fails_after_the_last_attempt_and_says_so() {
 #[test]
 fn retry_after_in_seconds_and_as_a_date_is_honoured() {
     for date in [false, true] {
-        // Computed per case: one-second resolution, so 2 s ahead waits at least 1 s.
+        // Computed per case: one-second resolution, so 3 s ahead still waits at least 1 s
+        // after the milliseconds spent before the answer is read (2 s ahead could round to 0).
         let value = if date {
-            httpdate_in(Duration::from_secs(2))
+            httpdate_in(Duration::from_secs(3))
         } else {
             "1".to_string()
         };

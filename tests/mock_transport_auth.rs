@@ -233,10 +233,12 @@ fn connection_refused_is_a_connect_error() {
     };
     assert_eq!(*kind, TransportErrorKind::Connect, "{err}");
     assert_eq!(method, "GET");
-    assert_eq!(url, &format!("http://{registry}/v2/a/b/manifests/v1"));
+    // Nothing answered the TLS probe, so the registry was never found to be plain HTTP: the
+    // request went to HTTPS, which every registry is tried with first.
+    assert_eq!(url, &format!("https://{registry}/v2/a/b/manifests/v1"));
     assert!(
         err.to_string().starts_with(&format!(
-            "GET http://{registry}/v2/a/b/manifests/v1: connection failed"
+            "GET https://{registry}/v2/a/b/manifests/v1: connection failed"
         )),
         "{err}"
     );

@@ -1,6 +1,7 @@
 //! Each operation costs the requests it needs and no more, over one kept-alive connection:
 //! a counting TCP relay between the client and a real registry sees every connection and
-//! every request line.
+//! every request line. A registry on loopback is first probed once per client for TLS (a
+//! connection that carries a ClientHello and no request); the relay counts those apart.
 
 mod common;
 
@@ -13,10 +14,12 @@ use std::thread;
 use common::shared;
 use dockreg::Client;
 
-/// Relays 127.0.0.1:<port> to the registry, counting connections and request lines.
+/// Relays 127.0.0.1:<port> to the registry, counting connections, TLS probes (connections
+/// that open with a TLS handshake record) and request lines.
 struct Relay {
     port: u16,
     connections: Arc<AtomicUsize>,
+    tls_probes: Arc<AtomicUsize>,
     requests: Arc<Mutex<Vec<String>>>,
 }
 
@@ -25,20 +28,28 @@ impl Relay {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let connections = Arc::new(AtomicUsize::new(0));
+        let tls_probes = Arc::new(AtomicUsize::new(0));
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let (c, r) = (connections.clone(), requests.clone());
+        let (c, r, t) = (connections.clone(), requests.clone(), tls_probes.clone());
         thread::spawn(move || {
             for client in listener.incoming() {
                 let Ok(client) = client else { break };
                 c.fetch_add(1, Ordering::SeqCst);
                 let server = TcpStream::connect(&upstream).unwrap();
                 let (client2, server2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
-                let r = r.clone();
+                let (r, t) = (r.clone(), t.clone());
                 // Client -> server: note each request line; the registry's requests here have
-                // no bodies, so every line after a blank line starts a new request.
+                // no bodies, so every line after a blank line starts a new request. A TLS
+                // handshake (first byte 22) is passed on as bytes and counted as a probe.
                 thread::spawn(move || {
                     let mut reader = BufReader::new(client);
                     let mut server = server;
+                    if reader.fill_buf().is_ok_and(|b| b.first() == Some(&22)) {
+                        t.fetch_add(1, Ordering::SeqCst);
+                        let _ = std::io::copy(&mut reader, &mut server);
+                        let _ = server.shutdown(Shutdown::Write);
+                        return;
+                    }
                     let mut at_start = true;
                     let mut line = String::new();
                     loop {
@@ -78,6 +89,7 @@ impl Relay {
         Relay {
             port,
             connections,
+            tls_probes,
             requests,
         }
     }
@@ -160,9 +172,17 @@ fn operations_send_only_what_they_need_over_one_connection() {
         "one request per catalog page"
     );
 
+    // The registry is plain HTTP on loopback: the client's first call probed it for TLS
+    // once (a ClientHello, no request), then every request went over one kept-alive
+    // connection.
+    assert_eq!(
+        relay.tls_probes.load(Ordering::SeqCst),
+        1,
+        "one TLS probe per client"
+    );
     assert_eq!(
         relay.connections.load(Ordering::SeqCst),
-        1,
-        "every call reused the kept-alive connection"
+        2,
+        "the probe, then every call reused the kept-alive connection"
     );
 }

@@ -360,7 +360,8 @@ fn download_with_wrong_content_leaves_no_file() {
 
 /// A one-off HTTP server: the first GET gets half the body and a closed connection; the next
 /// must ask `Range: bytes=<half>-` and gets a 206 with the rest (or, with `honour_range` false,
-/// the whole body again with 200).
+/// the whole body again with 200). The client's TLS probe of this loopback registry (a
+/// connection opening with a TLS record, byte 22) is closed unanswered and not counted.
 fn flaky_blob_server(
     body: Vec<u8>,
     honour_range: bool,
@@ -369,8 +370,13 @@ fn flaky_blob_server(
     let addr = listener.local_addr().unwrap().to_string();
     let handle = std::thread::spawn(move || {
         let mut requests = Vec::new();
-        for (i, stream) in listener.incoming().take(2).enumerate() {
-            let mut s = stream.unwrap();
+        let plain = listener.incoming().filter_map(|stream| {
+            let s = stream.unwrap();
+            let mut first = [0u8; 1];
+            let tls_probe = s.peek(&mut first).is_ok_and(|n| n == 1 && first[0] == 22);
+            (!tls_probe).then_some(s)
+        });
+        for (i, mut s) in plain.take(2).enumerate() {
             let mut head = Vec::new();
             let mut byte = [0u8; 1];
             while !head.ends_with(b"\r\n\r\n") {

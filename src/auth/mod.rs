@@ -255,11 +255,13 @@ impl Authenticator {
             found => found,
         };
         if found.is_some() {
-            let origin = format!(
-                "{}://{}",
-                self.config.scheme(registry),
-                crate::reference::api_host(registry)
-            );
+            // The least safe scheme the registry may be reached with.
+            let scheme = if self.config.plain_http_allowed(registry) {
+                "http"
+            } else {
+                "https"
+            };
+            let origin = format!("{scheme}://{}", crate::reference::api_host(registry));
             if !may_send_credentials(&self.config, &origin) {
                 return Err(Error::Auth {
                     registry: registry.to_string(),

@@ -128,7 +128,7 @@ pub(crate) fn fetch(
         .ok_or_else(|| fail("bearer challenge without realm".into()))?;
     let realm_origin = url::origin(realm)
         .ok_or_else(|| fail(format!("token realm {realm:?} is not an http(s) URL")))?;
-    if realm_origin.starts_with("http://") && config.scheme(registry) == "https" {
+    if realm_origin.starts_with("http://") && !config.plain_http_allowed(registry) {
         return Err(fail(format!(
             "token realm {realm:?} is plain HTTP for an HTTPS registry"
         )));

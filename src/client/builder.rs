@@ -39,6 +39,7 @@ impl std::fmt::Debug for ClientBuilder {
             .field("request_timeout", &self.config.request_timeout)
             .field("stall_timeout", &self.config.stall_timeout)
             .field("retry", &self.config.retry)
+            .field("tls_verify", &self.config.tls_verify)
             .finish_non_exhaustive()
     }
 }
@@ -113,8 +114,10 @@ impl ClientBuilder {
         self
     }
 
-    /// Talk plain HTTP to this registry (`host:port` as in image references). Loopback
-    /// registries (`localhost`, `127.0.0.1`, `[::1]`) use HTTP anyway. Default: none.
+    /// Allows plain HTTP to this registry (`host:port` as in image references) when it does
+    /// not speak TLS: it is tried over HTTPS (verified) first, once per client. Loopback
+    /// registries (`localhost`, `127.0.0.1`, `[::1]`) are treated so anyway. It never switches
+    /// certificate verification off (see [`ClientBuilder::tls_verify`]). Default: none.
     pub fn insecure_registry(mut self, registry: &str) -> Self {
         match crate::reference::parse_registry(registry) {
             Ok(r) => {
@@ -230,10 +233,57 @@ impl ClientBuilder {
         self
     }
 
-    /// Trusts the CA certificates in this PEM text. Note: today this replaces the bundled
-    /// roots rather than adding to them (issue 9 tracks the fix). Default: bundled roots only.
+    /// Trusts the CA certificates in this PEM text for every registry, in addition to the
+    /// platform's roots (call it again to add more); a PEM without a certificate fails the
+    /// build. Default: the platform's roots only (the OS store; `SSL_CERT_FILE` and
+    /// `SSL_CERT_DIR` on Linux), or Mozilla's bundled roots when the platform has none.
     pub fn add_root_certificates_pem(mut self, pem: &[u8]) -> Self {
         self.config.root_certs_pem.push(pem.to_vec());
+        self
+    }
+
+    /// Looks for per-registry certificates in this directory, laid out as containers and
+    /// Docker do: `<dir>/<host[:port]>/*.crt` are CAs trusted for that registry (besides the
+    /// roots), and `<name>.cert` with `<name>.key` a client certificate it is shown. Call it
+    /// again to add more directories, searched in order (the first with an entry for a host
+    /// wins); giving any replaces the defaults. Default: `/etc/containers/certs.d`,
+    /// `/etc/docker/certs.d`, then `$HOME/.config/containers/certs.d`.
+    pub fn cert_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.config
+            .cert_dirs
+            .get_or_insert_with(Vec::new)
+            .push(dir.into());
+        self
+    }
+
+    /// Shows this client certificate (a PEM chain, leaf first) with its PEM private key to
+    /// `registry` (`host:port` as in image references) when it asks for one (mutual TLS). It
+    /// wins over a pair found in a certs.d directory. A key that does not match the
+    /// certificate fails the build; the key never appears in errors or `Debug`.
+    /// Default: none (certs.d pairs only).
+    pub fn client_certificate(mut self, registry: &str, cert_pem: &[u8], key_pem: &[u8]) -> Self {
+        match crate::reference::parse_registry(registry) {
+            Ok(r) => {
+                self.config.client_certs.insert(
+                    r,
+                    crate::config::ClientCertPem {
+                        cert: cert_pem.to_vec(),
+                        key: key_pem.to_vec(),
+                    },
+                );
+            }
+            Err(e) => self.fail(e),
+        }
+        self
+    }
+
+    /// Whether servers' certificates are verified. `false` accepts any certificate from any
+    /// registry (expired, self-signed, another host's): use it only for a throwaway test
+    /// registry, never where credentials or content matter. Listing a registry as insecure
+    /// does not switch verification off; it allows plain HTTP when the registry does not
+    /// speak TLS. Default: `true`.
+    pub fn tls_verify(mut self, verify: bool) -> Self {
+        self.config.tls_verify = verify;
         self
     }
 

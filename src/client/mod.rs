@@ -17,7 +17,7 @@ use crate::auth::AuthOptions;
 use crate::cancel::{CallContext, CancelToken};
 use crate::config::Config;
 use crate::error::Result;
-use crate::reference::{self, Reference};
+use crate::reference::Reference;
 use crate::transport::{Session, Transport};
 
 pub use blobs::DownloadOptions;
@@ -121,11 +121,7 @@ impl Client {
 
     /// `scheme://host/v2` for a registry.
     pub(crate) fn registry_base(&self, registry: &str) -> String {
-        format!(
-            "{}://{}/v2",
-            self.config().scheme(registry),
-            reference::api_host(registry)
-        )
+        format!("{}/v2", self.transport.origin(registry, &self.call))
     }
 
     /// `scheme://host/v2/<repository>` for a reference.

@@ -79,6 +79,13 @@ struct Options {
     platform: Option<String>,
     #[serde(default)]
     ca_certificates_pem_path: Option<String>,
+    /// A directory, or a list of them, replacing the default certs.d directories.
+    #[serde(default)]
+    cert_dir: Option<OneOrMany>,
+    #[serde(default)]
+    client_certificates: BTreeMap<String, ClientCertificateOptions>,
+    #[serde(default)]
+    tls_verify: Option<bool>,
     #[serde(default)]
     user_agent: Option<String>,
     #[serde(default)]
@@ -147,6 +154,22 @@ impl RetryOptions {
         }
         Ok(p)
     }
+}
+
+/// A string, or a list of strings.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// One entry of `client_certificates`: PEM files of a chain and its key.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClientCertificateOptions {
+    cert_pem_path: String,
+    key_pem_path: String,
 }
 
 #[derive(Deserialize)]
@@ -306,6 +329,37 @@ impl Options {
             })?;
             b = b.add_root_certificates_pem(&pem);
         }
+        match &self.cert_dir {
+            None => {}
+            Some(OneOrMany::One(d)) if d.is_empty() => {
+                return Err(option_error("cert_dir", "empty path"));
+            }
+            Some(OneOrMany::One(d)) => b = b.cert_dir(d),
+            Some(OneOrMany::Many(dirs)) => {
+                for d in dirs {
+                    if d.is_empty() {
+                        return Err(option_error("cert_dir", "empty path"));
+                    }
+                    b = b.cert_dir(d);
+                }
+            }
+        }
+        for (registry, c) in &self.client_certificates {
+            let key = format!("client_certificates.{registry}");
+            crate::reference::parse_registry(registry).map_err(|e| option_error(&key, e))?;
+            let read = |path: &String| {
+                std::fs::read(path).map_err(|source| Error::Io {
+                    path: path.clone(),
+                    source,
+                })
+            };
+            let cert = read(&c.cert_pem_path)?;
+            let pem_key = read(&c.key_pem_path)?;
+            b = b.client_certificate(registry, &cert, &pem_key);
+        }
+        if let Some(v) = self.tls_verify {
+            b = b.tls_verify(v);
+        }
         if let Some(ua) = &self.user_agent {
             if ua.is_empty() || ua.chars().any(char::is_control) {
                 return Err(option_error(
@@ -342,8 +396,11 @@ impl Options {
         if let Some(read) = self.proxy_from_env {
             b = b.proxy_from_env(read);
         }
-        // What is left to fail here is the CA certificates' content.
+        // What is left to fail here is the content of the CA and client certificate files.
         b.build().map_err(|e| match e {
+            Error::InvalidInput(msg) if msg.contains("client certificate") => {
+                option_error("client_certificates", msg)
+            }
             Error::InvalidInput(msg) => option_error("ca_certificates_pem_path", msg),
             e => FfiError::Lib(e),
         })
@@ -356,8 +413,9 @@ impl Options {
 ///   (any other key is an error that names it):
 ///   ```json
 ///   {
-///     "insecure_registries": ["registry.lan:5000"], // plain HTTP to these; loopback
-///                                                   // registries always use plain HTTP
+///     "insecure_registries": ["registry.lan:5000"], // plain HTTP allowed when they do not
+///                                                   // speak TLS (HTTPS is tried first, once);
+///                                                   // loopback registries likewise
 ///     "credentials": {                              // per registry host[:port]
 ///       "registry.lan:5000": {"username": "u", "password": "p"},
 ///       "ghcr.io": {"bearer_token": "..."},         // sent as is
@@ -385,7 +443,18 @@ impl Options {
 ///     "max_listing_entries": 1000000, // one listing, all pages; default 1,000,000
 ///     "max_index_depth": 4,        // indexes nested in indexes; default 4
 ///     "platform": "linux/arm64",   // picked from indexes; default "linux/amd64"
-///     "ca_certificates_pem_path": "/etc/ssl/extra.pem", // trusted besides the built-in roots
+///     "ca_certificates_pem_path": "/etc/ssl/extra.pem", // CAs trusted in addition to the
+///                                  // system's (or, without any, Mozilla's bundled) roots
+///     "cert_dir": "/etc/myapp/certs.d", // or a list; replaces the default certs.d directories
+///                                  // (/etc/containers/certs.d, /etc/docker/certs.d,
+///                                  // ~/.config/containers/certs.d): <dir>/<host[:port]>/ holds
+///                                  // *.crt CAs and <name>.cert + <name>.key client pairs
+///     "client_certificates": {     // mutual TLS, per registry host[:port]; wins over certs.d
+///       "registry.lan:5000": {"cert_pem_path": "/etc/myapp/client.pem",
+///                             "key_pem_path": "/etc/myapp/client.key"}
+///     },
+///     "tls_verify": true,          // false accepts any server certificate (test registries
+///                                  // only); "insecure_registries" never implies it
 ///     "user_agent": "mytool/1.0",  // default "dockreg/<version>"
 ///     "page_size": 100,            // entries per listing page, 1 to 1000; default 100
 ///     "max_manifest_size": 4194304, // bytes, at least 1; default 4 MiB
@@ -410,7 +479,7 @@ impl Options {
 /// No network access happens here. Errors: `DOCKREG_ERR_NULL_ARGUMENT` (out),
 /// `DOCKREG_ERR_INVALID_UTF8`, `DOCKREG_ERR_INVALID_JSON` (not JSON),
 /// `DOCKREG_ERR_INVALID_OPTION` (unknown key, wrong type, bad value),
-/// `DOCKREG_ERR_FILE_IO` (the CA file cannot be read). Thread-safe.
+/// `DOCKREG_ERR_FILE_IO` (a CA or client certificate file cannot be read). Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn dockreg_client_new(
     options_json: *const c_char,

@@ -6,6 +6,8 @@
 //! `transport.rs` (registries and auth) and `auth/` (token servers) are built on it.
 
 pub(crate) mod proxy;
+pub(crate) mod scheme;
+mod tls;
 mod watch;
 
 use std::io::Read;
@@ -271,7 +273,12 @@ pub(crate) fn is_cancelled_io(e: &std::io::Error) -> bool {
 
 /// Sends requests; one per client, shared by its clones.
 pub(crate) struct Http {
+    /// Plain HTTP; HTTPS goes through the agents of `tls`, one per TLS setting.
     agent: ureq::Agent,
+    tls: tls::Tls,
+    schemes: scheme::Schemes,
+    /// The options agents are made with (TLS agents are made on first use).
+    config: Config,
     retry: RetryPolicy,
     metadata_timeout: Option<Duration>,
     proxies: proxy::Rules,
@@ -280,10 +287,20 @@ pub(crate) struct Http {
 impl Http {
     pub(crate) fn new(config: &Config) -> Result<Self> {
         check_header_value("user agent", &config.user_agent)?;
-        let mut tls = ureq::tls::TlsConfig::builder();
-        if !config.root_certs_pem.is_empty() {
-            tls = tls.root_certs(root_certs(&config.root_certs_pem)?);
-        }
+        let tls = tls::Tls::new(config)?;
+        Ok(Self {
+            agent: Self::agent(config, tls.plain_config()),
+            tls,
+            schemes: scheme::Schemes::default(),
+            config: config.clone(),
+            retry: config.retry.clone(),
+            metadata_timeout: config.request_timeout,
+            proxies: proxy::Rules::new(&config.proxy)?,
+        })
+    }
+
+    /// An agent with every option of `config` and this TLS configuration.
+    fn agent(config: &Config, tls: ureq::tls::TlsConfig) -> ureq::Agent {
         let agent_config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -295,18 +312,51 @@ impl Http {
             .timeout_global(config.request_timeout)
             .max_idle_connections_per_host(IDLE_PER_HOST)
             .max_idle_age(IDLE_AGE)
-            .tls_config(tls.build())
+            .tls_config(tls)
             // ureq's own environment reading is off: `proxy::Rules` decides, per request.
             .proxy(None)
             .build();
         use ureq::unversioned::transport::{Connector as _, DefaultConnector};
         let connector = DefaultConnector::new().chain(watch::Watch);
-        Ok(Self {
-            agent: ureq::Agent::with_parts(agent_config, connector, InlineResolver::default()),
-            retry: config.retry.clone(),
-            metadata_timeout: config.request_timeout,
-            proxies: proxy::Rules::new(&config.proxy)?,
-        })
+        ureq::Agent::with_parts(agent_config, connector, InlineResolver::default())
+    }
+
+    /// The scheme of a registry's API host (`host[:port]`): HTTPS, or plain HTTP when that is
+    /// allowed (`plain_allowed`) and the host does not speak TLS (see [`scheme`]). The probe
+    /// is bounded by the connect timeout and the call's deadline, and skipped once the call is
+    /// cancelled (its first request then reports the cancel).
+    pub(crate) fn scheme(
+        &self,
+        authority: &str,
+        plain_allowed: bool,
+        call: &CallContext,
+    ) -> &'static str {
+        let limit = call.remaining().map_or(self.config.connect_timeout, |r| {
+            r.min(self.config.connect_timeout)
+        });
+        if call.is_cancelled() || limit.is_zero() {
+            return self.known_scheme(authority);
+        }
+        self.schemes
+            .scheme(authority, plain_allowed, self.tls.provider(), limit)
+            .as_str()
+    }
+
+    /// The scheme already chosen for `authority`, without probing (HTTPS when none was).
+    pub(crate) fn known_scheme(&self, authority: &str) -> &'static str {
+        self.schemes.known_or_https(authority).as_str()
+    }
+
+    /// The agent for `target`: the plain one for `http`, the host's TLS agent for `https`.
+    fn agent_for(&self, target: &str) -> Result<ureq::Agent> {
+        match url::origin(target) {
+            Some(o) if o.starts_with("https://") => {
+                let authority = &o["https://".len()..];
+                self.tls
+                    .agent(authority, |tls| Self::agent(&self.config, tls))
+            }
+            _ => Ok(self.agent.clone()),
+        }
     }
 
     /// Sends `out`, retrying as the policy allows and following redirects for GET and HEAD.
@@ -403,7 +453,14 @@ impl Http {
             if redirects > MAX_REDIRECTS {
                 return Err(fail("too many redirects"));
             }
-            target = url::resolve(&target, &location)?;
+            let next = url::resolve(&target, &location)?;
+            if scheme::is_downgrade(&target, &next, |a| self.config.plain_http_allowed(a)) {
+                return Err(fail(&format!(
+                    "refused a redirect from HTTPS to plain HTTP ({})",
+                    url::without_query(&next)
+                )));
+            }
+            target = next;
             // A new host: its own attempts and waits.
             attempt = 0;
             waited = Duration::ZERO;
@@ -460,12 +517,16 @@ impl Http {
                 url::without_query(target)
             ))
         };
+        let agent = self.agent_for(target)?;
         let result = match body {
-            Body::Empty => {
-                self.agent
-                    .run(self.configured(builder.body(()).map_err(invalid)?, deadline, via))
-            }
-            Body::Bytes(bytes) => self.agent.run(self.configured(
+            Body::Empty => agent.run(Self::configured(
+                &agent,
+                builder.body(()).map_err(invalid)?,
+                deadline,
+                via,
+            )),
+            Body::Bytes(bytes) => agent.run(Self::configured(
+                &agent,
                 builder.body(*bytes).map_err(invalid)?,
                 deadline,
                 via,
@@ -477,7 +538,7 @@ impl Http {
                 let req = builder
                     .body(ureq::SendBody::from_reader(*reader))
                     .map_err(invalid)?;
-                self.agent.run(self.configured(req, deadline, via))
+                agent.run(Self::configured(&agent, req, deadline, via))
             }
         };
         let resp = result.map_err(|e| match via {
@@ -523,9 +584,10 @@ impl ureq::unversioned::resolver::Resolver for InlineResolver {
 impl Http {
     /// `req` with its own whole-request deadline (`Some(None)`: none), or the agent's (`None`),
     /// and its proxy. ureq keys pooled connections by proxy, so a connection through a proxy
-    /// is only reused for the same proxy and target.
+    /// is only reused for the same proxy and target. The request-level config is `agent`'s
+    /// own, so its connections stay in that agent's pool.
     fn configured<S: ureq::AsSendBody>(
-        &self,
+        agent: &ureq::Agent,
         req: http::Request<S>,
         deadline: Option<Option<Duration>>,
         via: Option<&proxy::Proxy>,
@@ -533,7 +595,7 @@ impl Http {
         if deadline.is_none() && via.is_none() {
             return req;
         }
-        let mut c = self.agent.configure_request(req);
+        let mut c = agent.configure_request(req);
         if let Some(d) = deadline {
             c = c.timeout_global(d);
         }
@@ -554,29 +616,6 @@ fn check_header_value(name: &str, value: &str) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-fn root_certs(pems: &[Vec<u8>]) -> Result<ureq::tls::RootCerts> {
-    let mut certs = Vec::new();
-    for pem in pems {
-        for item in ureq::tls::parse_pem(pem) {
-            match item {
-                Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c),
-                Ok(_) => {}
-                Err(e) => {
-                    return Err(Error::InvalidInput(format!(
-                        "CA certificate PEM does not parse: {e}"
-                    )));
-                }
-            }
-        }
-    }
-    if certs.is_empty() {
-        return Err(Error::InvalidInput(
-            "CA certificate PEM holds no certificate".into(),
-        ));
-    }
-    Ok(ureq::tls::RootCerts::new_with_certs(&certs))
 }
 
 fn map_ureq_error(method: Method, target: &str, e: ureq::Error, attempts: u32) -> Error {
@@ -603,6 +642,7 @@ fn map_ureq_error(method: Method, target: &str, e: ureq::Error, attempts: u32) -
         }
         U::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => TransportErrorKind::Timeout,
         U::Tls(_) | U::Rustls(_) => TransportErrorKind::Tls,
+        _ if tls::explain(&e, "").is_some() => TransportErrorKind::Tls,
         U::TooManyRedirects | U::RedirectFailed => TransportErrorKind::Redirect,
         _ => TransportErrorKind::Io,
     };
@@ -610,9 +650,17 @@ fn map_ureq_error(method: Method, target: &str, e: ureq::Error, attempts: u32) -
         method: method.as_str().to_string(),
         url: url::without_query(target).to_string(),
         kind,
-        message: e.to_string(),
+        message: match url::origin(target).and_then(|o| tls::explain(&e, authority_of(&o))) {
+            Some((_, why)) => why,
+            None => e.to_string(),
+        },
         attempts,
     }
+}
+
+/// `host[:port]` of an origin.
+fn authority_of(origin: &str) -> &str {
+    origin.split_once("://").map_or(origin, |(_, a)| a)
 }
 
 /// `Retry-After` as seconds or as an HTTP date.

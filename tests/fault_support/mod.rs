@@ -164,6 +164,11 @@ fn serve(conn: TcpStream, seen: &Mutex<Vec<Seen>>, stop: &AtomicBool, script: &S
     conn.set_read_timeout(Some(Duration::from_millis(100))).ok();
     let mut reader = BufReader::new(conn.try_clone().unwrap());
     let mut writer = conn;
+    if is_tls_probe(&mut reader, stop) {
+        // The client's TLS probe of a loopback registry (a ClientHello, no request): closed
+        // unanswered and not recorded, as a plain-HTTP server that does not speak TLS.
+        return;
+    }
     loop {
         let Some(mut req) = read_head(&mut reader, stop) else {
             return;
@@ -247,6 +252,22 @@ fn read_line(r: &mut BufReader<TcpStream>, stop: &AtomicBool) -> Option<String> 
             Err(_) => return None,
         }
     }
+}
+
+/// True when the connection opens with a TLS record (byte 22, a handshake): dockreg's probe.
+fn is_tls_probe(r: &mut BufReader<TcpStream>, stop: &AtomicBool) -> bool {
+    while !stop.load(Ordering::Relaxed) {
+        match r.fill_buf() {
+            Ok(b) => return b.first() == Some(&22),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return false,
+        }
+    }
+    false
 }
 
 fn read_head(r: &mut BufReader<TcpStream>, stop: &AtomicBool) -> Option<Seen> {
