@@ -322,7 +322,8 @@ impl Http {
     }
 
     /// The scheme of a registry's API host (`host[:port]`): HTTPS, or plain HTTP when that is
-    /// allowed (`plain_allowed`) and the host does not speak TLS (see [`scheme`]). The probe
+    /// allowed (`plain_allowed`) and the host does not speak TLS (see [`scheme`]), or when it
+    /// is allowed and the host is reached through a proxy (no direct probe then). The probe
     /// is bounded by the connect timeout and the call's deadline, and skipped once the call is
     /// cancelled (its first request then reports the cancel).
     pub(crate) fn scheme(
@@ -336,6 +337,20 @@ impl Http {
         });
         if call.is_cancelled() || limit.is_zero() {
             return self.known_scheme(authority);
+        }
+        // The probe connects directly. A registry reached through a proxy cannot be probed
+        // that way (its name may not even resolve here): one listed as insecure is then
+        // spoken to in plain HTTP, as before the probe existed.
+        if plain_allowed {
+            let proxied = |scheme: &str| {
+                !matches!(
+                    self.proxies.route(&format!("{scheme}://{authority}/")),
+                    proxy::Route::Direct
+                )
+            };
+            if proxied("https") || proxied("http") {
+                return "http";
+            }
         }
         self.schemes
             .scheme(authority, plain_allowed, self.tls.provider(), limit)
