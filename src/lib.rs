@@ -28,6 +28,9 @@ pub mod digest;
 pub mod error;
 #[allow(unsafe_code)]
 pub mod ffi;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod image_config;
 pub mod manifest;
 pub mod media_type;
