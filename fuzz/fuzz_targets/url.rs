@@ -18,6 +18,12 @@ fuzz_target!(|s: &str| {
     let Ok(resolved) = resolve_url(base, target) else {
         return;
     };
+    // A known finding, reported to the owner of src/url.rs (see fuzz/regressions/url/):
+    // `origin` strips the default port after checking that the authority is not empty, so
+    // `https://:443` gets the origin `https://`, with no host. Skipped so the run goes on.
+    if url_origin(base).is_some_and(|o| o.ends_with("://")) {
+        return;
+    }
     assert!(
         url_origin(&resolved).is_some(),
         "{resolved:?} has no origin"
