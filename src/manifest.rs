@@ -396,7 +396,7 @@ pub(crate) fn served_media_type(
 }
 
 /// [`served_media_type`] without the checks (they are made by every caller).
-fn detect_media_type(bytes: &[u8], header: Option<&str>) -> Option<String> {
+pub(crate) fn detect_media_type(bytes: &[u8], header: Option<&str>) -> Option<String> {
     if let Some(h) = header {
         let e = media_type::essence(h);
         if media_type::is_index(e) || media_type::is_image_manifest(e) {

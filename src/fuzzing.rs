@@ -1,0 +1,42 @@
+//! Entry points for the fuzz targets in `fuzz/`, compiled only with the `fuzzing` feature.
+//!
+//! The fuzz crate is a separate crate, so it can reach only public items. These are thin
+//! wrappers over the crate-internal parsers that read what a registry sends, so that the targets
+//! run exactly the code the client runs. Nothing here is part of the API.
+
+use crate::error::{Error, ErrorEntry, RegistryError};
+
+/// The `rel="next"` target among `Link` header values, as paginated listings read it.
+pub fn next_link(values: &[&str]) -> Option<String> {
+    crate::client::listing::next_link(values)
+}
+
+/// The entries of a registry error body, or the start of any other body.
+pub fn parse_error_body(body: &[u8]) -> (Vec<ErrorEntry>, Option<String>) {
+    crate::error::parse_error_body(body)
+}
+
+/// The typed error the transport builds for a non-2xx answer.
+pub fn error_from_status(e: RegistryError) -> Error {
+    Error::from_status(e)
+}
+
+/// The media type of manifest bytes, from the `Content-Type` header or the document itself.
+pub fn detect_media_type(bytes: &[u8], header: Option<&str>) -> Option<String> {
+    crate::manifest::detect_media_type(bytes, header)
+}
+
+/// A `Location` or `Link` target resolved against the URL of the answer that sent it.
+pub fn resolve_url(base: &str, target: &str) -> crate::Result<String> {
+    crate::url::resolve(base, target)
+}
+
+/// `scheme://authority` of an absolute http(s) URL, as the same-host checks compare them.
+pub fn url_origin(url: &str) -> Option<String> {
+    crate::url::origin(url)
+}
+
+/// A `Retry-After` header value as a delay.
+pub fn parse_retry_after(value: &str) -> Option<std::time::Duration> {
+    crate::http::parse_retry_after(value)
+}
