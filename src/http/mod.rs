@@ -332,6 +332,13 @@ impl Http {
         plain_allowed: bool,
         call: &CallContext,
     ) -> &'static str {
+        if !plain_allowed {
+            return "https";
+        }
+        // Decided already: no proxy lookup and no probe on every request.
+        if let Some(s) = self.schemes.chosen(authority) {
+            return s.as_str();
+        }
         let limit = call.remaining().map_or(self.config.connect_timeout, |r| {
             r.min(self.config.connect_timeout)
         });
@@ -340,17 +347,17 @@ impl Http {
         }
         // The probe connects directly. A registry reached through a proxy cannot be probed
         // that way (its name may not even resolve here): one listed as insecure is then
-        // spoken to in plain HTTP, as before the probe existed.
-        if plain_allowed {
-            let proxied = |scheme: &str| {
-                !matches!(
-                    self.proxies.route(&format!("{scheme}://{authority}/")),
-                    proxy::Route::Direct
-                )
-            };
-            if proxied("https") || proxied("http") {
-                return "http";
-            }
+        // spoken to in plain HTTP, as before the probe existed, and that is remembered so
+        // that its origin (where credentials go) is the plain-HTTP one.
+        let proxied = |scheme: &str| {
+            !matches!(
+                self.proxies.route(&format!("{scheme}://{authority}/")),
+                proxy::Route::Direct
+            )
+        };
+        if proxied("https") || proxied("http") {
+            self.schemes.remember(authority, scheme::Scheme::Http);
+            return "http";
         }
         self.schemes
             .scheme(authority, plain_allowed, self.tls.provider(), limit)

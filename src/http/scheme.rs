@@ -87,6 +87,16 @@ impl Schemes {
         self.lock().get(key).copied()
     }
 
+    /// Records a scheme chosen without a probe (a registry reached through a proxy).
+    pub(crate) fn remember(&self, authority: &str, scheme: Scheme) {
+        self.lock().insert(authority.to_ascii_lowercase(), scheme);
+    }
+
+    /// The scheme already chosen for `authority`, if one was.
+    pub(crate) fn chosen(&self, authority: &str) -> Option<Scheme> {
+        self.known(&authority.to_ascii_lowercase())
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Scheme>> {
         self.known.lock().unwrap_or_else(PoisonError::into_inner)
     }
