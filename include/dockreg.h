@@ -537,7 +537,7 @@ uint32_t dockreg_version_number(void);
  *                                  // proxy unless "proxy" is given. Default: true
  *   }
  *   ```
- *   An absent key (or, outside the timeouts, `null`) means the default. In the
+ *   An absent key means the default (`null` means what each key says above). In the
  *   `*_timeout_ms` keys `null` means "no limit": only `request_timeout_ms` accepts it (its
  *   requests stay bounded by `stall_timeout_ms`); `connect_timeout_ms`, `stall_timeout_ms`
  *   and `read_timeout_ms` refuse it with `DOCKREG_ERR_INVALID_OPTION`.
