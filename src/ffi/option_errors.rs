@@ -250,6 +250,9 @@ mod tests {
             Err(FfiError::Option(m)) => assert_eq!(m, "x: missing field `b`"),
             other => panic!("{other:?}"),
         }
+        // A value that mimics serde's wording cannot smuggle itself into the message.
+        let m = message(r#"{"credentials": {"r": "hunter2, expected hunter2"}}"#);
+        assert_eq!(m, "credentials.r: expected struct Cred, found a string");
         let m = message(r#"{"bogus": "hunter2"}"#);
         assert!(m.starts_with("bogus: unknown field `bogus`"), "{m}");
         assert!(!m.contains("hunter2"), "{m}");
