@@ -96,6 +96,7 @@ int main(int argc, char **argv) {
     action.sa_flags = SA_RESETHAND; /* the second Ctrl-C gets the default action */
     struct sigaction previous;
     sigaction(SIGINT, &action, &previous);
+    fprintf(stderr, "copy: %s -> %s (Ctrl-C cancels)\n", src, dst);
 
     int rc = 0;
     char *json = NULL;

@@ -6,6 +6,7 @@ Run by tests/ffi_examples.rs against the installed module, with:
   DT_HEADER        path of include/dockreg.h (every export must be wrapped)
   DT_TMP           a scratch directory
   DOCKREG_LIBRARY  the libdockreg to load
+  DT_MODULE_DIR    (optional) where the module under test must have been imported from
 """
 
 import hashlib
@@ -51,6 +52,13 @@ class Raising:
 
 
 class Module(unittest.TestCase):
+    def test_the_module_under_test_is_the_installed_one(self):
+        expected = os.environ.get("DT_MODULE_DIR")
+        if expected is None:
+            self.skipTest("DT_MODULE_DIR not set (run outside tests/ffi_examples.rs)")
+        self.assertEqual(os.path.realpath(os.path.dirname(dockreg.__file__)),
+                         os.path.realpath(expected))
+
     def test_version_and_status_names(self):
         self.assertRegex(dockreg.version(), r"^\d+\.\d+\.\d+")
         self.assertEqual(dockreg.status_name(40), "DOCKREG_ERR_NOT_FOUND")
