@@ -2,6 +2,7 @@
 //!
 //! (Uploads, mounts and deletes are in `uploads.rs`.)
 
+use std::borrow::Cow;
 use std::ffi::{c_char, c_int, c_void};
 use std::io::Write;
 use std::path::PathBuf;
@@ -46,7 +47,7 @@ pub(super) unsafe fn blob_args<'a>(
     client: *const dockreg_client,
     repository: *const c_char,
     digest: *const c_char,
-) -> FfiResult<(&'a Client, &'a str, &'a str)> {
+) -> FfiResult<(Cow<'a, Client>, &'a str, &'a str)> {
     // SAFETY: forwarded from this function's contract.
     unsafe {
         Ok((

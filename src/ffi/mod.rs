@@ -29,12 +29,17 @@ mod status;
 
 mod boundary;
 mod error;
+mod option_errors;
+
+mod version;
 
 // The client and its operations, then blobs, uploads, whole images, then functions without a
 // client.
 mod client;
 
 mod cancel;
+
+mod bytes;
 
 mod blobs;
 
@@ -44,15 +49,21 @@ mod images;
 
 mod reference;
 
+mod log;
+
 use std::ffi::{CStr, c_char};
 
 pub use blobs::{
     dockreg_client_get_blob, dockreg_client_get_blob_to_file, dockreg_client_head_blob,
     dockreg_progress_callback, dockreg_write_callback,
 };
+pub use bytes::{
+    dockreg_bytes, dockreg_bytes_data, dockreg_bytes_digest, dockreg_bytes_free, dockreg_bytes_len,
+    dockreg_bytes_media_type, dockreg_client_get_blob_bytes, dockreg_client_get_manifest_bytes,
+};
 pub use cancel::{
     dockreg_cancel, dockreg_cancel_free, dockreg_cancel_is_triggered, dockreg_cancel_new,
-    dockreg_cancel_trigger, dockreg_client_with_cancel,
+    dockreg_cancel_trigger, dockreg_client_with_cancel, dockreg_client_with_timeout,
 };
 pub use client::{
     dockreg_client, dockreg_client_free, dockreg_client_get_config, dockreg_client_get_digest,
@@ -65,11 +76,16 @@ pub use images::{
     dockreg_client_copy_image, dockreg_client_delete_manifest, dockreg_client_delete_tag,
     dockreg_client_list_platforms, dockreg_client_list_referrers, dockreg_client_push_referrer,
 };
+pub use log::{dockreg_log_callback, dockreg_log_level, dockreg_set_log_callback};
 pub use reference::{dockreg_reference_parse, dockreg_split_image};
 pub use status::dockreg_status;
 pub use uploads::{
     dockreg_client_delete_blob, dockreg_client_mount_blob, dockreg_client_push_blob,
     dockreg_client_push_blob_from_file, dockreg_read_callback,
+};
+pub use version::{
+    DOCKREG_VERSION_MAJOR, DOCKREG_VERSION_MINOR, DOCKREG_VERSION_NUMBER, DOCKREG_VERSION_PATCH,
+    dockreg_version_number,
 };
 
 const VERSION: &CStr =
