@@ -30,8 +30,9 @@ import threading
 __version__ = "0.2.0"
 
 __all__ = [
-    "load", "version", "status_name", "last_error_message", "last_error_json",
-    "Reference", "split_image", "Client", "Cancel",
+    "load", "version", "version_number", "status_name", "last_error_message",
+    "last_error_json", "set_log_callback", "LOG_OFF", "LOG_ERROR", "LOG_WARN", "LOG_INFO",
+    "LOG_DEBUG", "LOG_TRACE", "Reference", "split_image", "Client", "Cancel", "ExactBytes",
     "DockregError", "UsageError", "InvalidOptionError", "InvalidInputError",
     "InvalidReferenceError", "InvalidDigestError", "TransportError", "ConnectError", "TLSError",
     "TimedOut", "AuthError", "Unauthorized", "Denied", "RegistryError", "NotFound",
@@ -197,6 +198,7 @@ _STR = ctypes.c_char_p
 _OUT = ctypes.POINTER(ctypes.c_void_p)
 _SIZE_MAX = ctypes.c_size_t(-1).value
 
+_LOG = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int32, ctypes.c_char_p, ctypes.c_char_p)
 _PROGRESS = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint64)
 _READ = ctypes.CFUNCTYPE(ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t)
 _WRITE = ctypes.CFUNCTYPE(ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t)
@@ -208,6 +210,18 @@ _SIGNATURES = {
     "dockreg_last_error_message": (_STR, []),
     "dockreg_last_error_json": (_STR, []),
     "dockreg_string_free": (None, [ctypes.c_void_p]),
+    "dockreg_version_number": (ctypes.c_uint32, []),
+    "dockreg_set_log_callback": (_STATUS, [_LOG, ctypes.c_void_p, ctypes.c_int32]),
+    "dockreg_bytes_data": (ctypes.c_void_p, [_HANDLE]),
+    "dockreg_bytes_len": (ctypes.c_size_t, [_HANDLE]),
+    "dockreg_bytes_digest": (_STR, [_HANDLE]),
+    "dockreg_bytes_media_type": (_STR, [_HANDLE]),
+    "dockreg_bytes_free": (None, [_HANDLE]),
+    "dockreg_client_get_manifest_bytes": (_STATUS, [_HANDLE, _STR, ctypes.POINTER(_HANDLE)]),
+    "dockreg_client_get_blob_bytes": (_STATUS, [_HANDLE, _STR, _STR, ctypes.c_uint64,
+                                                ctypes.POINTER(_HANDLE)]),
+    "dockreg_client_with_timeout": (_STATUS, [_HANDLE, ctypes.c_uint64,
+                                              ctypes.POINTER(_HANDLE)]),
     "dockreg_reference_parse": (_STATUS, [_STR, _OUT]),
     "dockreg_split_image": (_STATUS, [_STR, _OUT]),
     "dockreg_client_new": (_STATUS, [_STR, ctypes.POINTER(_HANDLE)]),
@@ -328,6 +342,11 @@ def version():
     return _c().dockreg_version().decode()
 
 
+def version_number():
+    """The library's version as MAJOR * 10000 + MINOR * 100 + PATCH, e.g. 200 for 0.2.0."""
+    return _c().dockreg_version_number()
+
+
 def status_name(status):
     """The name of a status value, e.g. "DOCKREG_ERR_NOT_FOUND"."""
     return _c().dockreg_status_name(status).decode()
@@ -364,6 +383,37 @@ def _json_call(function, *args):
     out = ctypes.c_void_p()
     _check(getattr(_c(), function)(*args, ctypes.byref(out)))
     return _take_json(out)
+
+
+# ---- Logging --------------------------------------------------------------------------------
+
+LOG_OFF, LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG, LOG_TRACE = range(6)
+_log_keep = None  # the CFUNCTYPE dockreg holds; must live as long as it is set
+_log_lock = threading.Lock()
+
+
+def set_log_callback(callback, level=LOG_DEBUG):
+    """Sends dockreg's log lines up to `level` to `callback(level, target, message)` for the
+    whole process (LOG_DEBUG: requests, retries, token fetches; never credentials), replacing
+    the previous one; None turns logging off. The callback runs on dockreg's threads, possibly
+    several at once; an exception it raises is dropped (a log line must not fail the call)."""
+    global _log_keep
+    with _log_lock:
+        if callback is None or level == LOG_OFF:
+            _check(_c().dockreg_set_log_callback(_LOG(), None, LOG_OFF))
+            _log_keep = None
+            return
+
+        def deliver(_userdata, lvl, target, message):
+            try:
+                callback(lvl, target.decode(errors="replace"), message.decode(errors="replace"))
+            except BaseException:  # noqa: B036 - nothing may cross into C
+                pass
+
+        keep = _LOG(deliver)
+        _check(_c().dockreg_set_log_callback(keep, None, level))
+        # dockreg no longer calls the previous callback once the call above returned.
+        _log_keep = keep
 
 
 # ---- References -----------------------------------------------------------------------------
@@ -497,6 +547,38 @@ def _reader(source):
     return read, None
 
 
+class ExactBytes:
+    """Bytes exactly as the registry stores them (a manifest, a small blob), with their digest
+    and (for a manifest) media type. `bytes(x)` and `x.data` give the bytes."""
+
+    __slots__ = ("data", "digest", "media_type")
+
+    def __init__(self, data, digest, media_type):
+        self.data, self.digest, self.media_type = data, digest, media_type
+
+    def __bytes__(self):
+        return self.data
+
+    def __len__(self):
+        return len(self.data)
+
+    def __repr__(self):
+        return f"ExactBytes({len(self.data)} bytes, {self.digest}, {self.media_type})"
+
+
+def _take_bytes(handle):
+    """Copies and frees a dockreg_bytes buffer."""
+    lib = _c()
+    try:
+        n = lib.dockreg_bytes_len(handle)
+        data = ctypes.string_at(lib.dockreg_bytes_data(handle), n) if n else b""
+        media_type = lib.dockreg_bytes_media_type(handle)
+        return ExactBytes(data, lib.dockreg_bytes_digest(handle).decode(),
+                          None if media_type is None else media_type.decode())
+    finally:
+        lib.dockreg_bytes_free(handle)
+
+
 # ---- Cancel and Client ----------------------------------------------------------------------
 
 class Cancel:
@@ -577,7 +659,22 @@ class Client:
             self._h(), cancel._handle if cancel else None, timeout_ms, ctypes.byref(handle)))
         return Client(_handle=handle)
 
+    def with_timeout(self, timeout_ms):
+        """A client sharing this one's connections whose every call fails with TimedOut
+        `timeout_ms` (at least 1) after it started."""
+        handle = ctypes.c_void_p()
+        _check(_c().dockreg_client_with_timeout(self._h(), timeout_ms, ctypes.byref(handle)))
+        return Client(_handle=handle)
+
     # Manifests and configs.
+    def get_manifest_bytes(self, image):
+        """The manifest's exact bytes (an index stays an index) as ExactBytes: what
+        put_manifest takes back with the same digest."""
+        handle = ctypes.c_void_p()
+        _check(_c().dockreg_client_get_manifest_bytes(self._h(), _text(image),
+                                                       ctypes.byref(handle)))
+        return _take_bytes(handle)
+
     def get_manifest(self, image):
         return _json_call("dockreg_client_get_manifest", self._h(), _text(image))
 
@@ -659,6 +756,14 @@ class Client:
                                               ctypes.byref(out))
         result = call.finish(status, out)
         return b"".join(parts) if sink is None else result
+
+    def get_blob_bytes(self, repository, digest, max_size=0):
+        """A small blob (a config, a signature) as ExactBytes, verified; `max_size` 0 for
+        16 MiB, TooLarge beyond."""
+        handle = ctypes.c_void_p()
+        _check(_c().dockreg_client_get_blob_bytes(self._h(), _text(repository), _text(digest),
+                                                   max_size, ctypes.byref(handle)))
+        return _take_bytes(handle)
 
     def get_blob_to_file(self, repository, digest, path, progress=None):
         call = _Call(progress=progress)

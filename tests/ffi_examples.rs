@@ -52,6 +52,10 @@ fn shared_lib() -> PathBuf {
         std::fs::create_dir_all(&copy_dir).expect("create the library copy dir");
         let copy = copy_dir.join("libdockreg.so");
         std::fs::copy(&so, &copy).expect("copy libdockreg.so");
+        // Programs linked with -ldockreg load it by its SONAME, libdockreg.so.MAJOR.
+        let soname = copy_dir.join(format!("libdockreg.so.{}", env!("CARGO_PKG_VERSION_MAJOR")));
+        let _ = std::fs::remove_file(&soname);
+        std::os::unix::fs::symlink("libdockreg.so", &soname).expect("link the SONAME");
         copy
     })
     .clone()

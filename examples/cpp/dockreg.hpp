@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -31,8 +32,12 @@
 
 namespace dockreg {
 
-// The library's version, e.g. "0.2.0".
+// The library's version, e.g. "0.2.0" (the header's is DOCKREG_VERSION).
 inline std::string version() { return dockreg_version(); }
+
+// The library's version as MAJOR * 10000 + MINOR * 100 + PATCH (the header's is
+// DOCKREG_VERSION_NUMBER).
+inline std::uint32_t version_number() { return dockreg_version_number(); }
 
 // The name of a status value, e.g. "DOCKREG_ERR_NOT_FOUND".
 inline std::string status_name(int status) { return dockreg_status_name(status); }
@@ -120,6 +125,52 @@ private:
     char *p_;
 };
 
+// Exact bytes returned by dockreg (a manifest, a small blob) with their digest and media type,
+// freed with dockreg_bytes_free. Read-only; may be read from any thread.
+class Bytes {
+public:
+    explicit Bytes(dockreg_bytes *owned = nullptr) noexcept : p_(owned) {}
+    Bytes(Bytes &&other) noexcept : p_(other.p_) { other.p_ = nullptr; }
+    Bytes &operator=(Bytes &&other) noexcept {
+        if (this != &other) {
+            dockreg_bytes_free(p_);
+            p_ = other.p_;
+            other.p_ = nullptr;
+        }
+        return *this;
+    }
+    Bytes(const Bytes &) = delete;
+    Bytes &operator=(const Bytes &) = delete;
+    ~Bytes() { dockreg_bytes_free(p_); }
+
+    const std::uint8_t *data() const noexcept { return dockreg_bytes_data(p_); }
+    std::size_t size() const noexcept { return dockreg_bytes_len(p_); }
+    // "sha256:...", the digest of exactly these bytes.
+    std::string digest() const {
+        const char *d = dockreg_bytes_digest(p_);
+        return d ? d : "";
+    }
+    // The manifest's media type; "" for a blob.
+    std::string media_type() const {
+        const char *m = dockreg_bytes_media_type(p_);
+        return m ? m : "";
+    }
+    // A copy of the bytes.
+    std::string str() const {
+        return size() ? std::string(reinterpret_cast<const char *>(data()), size()) : std::string();
+    }
+    const dockreg_bytes *get() const noexcept { return p_; }
+    // For a `dockreg_bytes **out` parameter.
+    dockreg_bytes **out() noexcept {
+        dockreg_bytes_free(p_);
+        p_ = nullptr;
+        return &p_;
+    }
+
+private:
+    dockreg_bytes *p_;
+};
+
 // Told how far a transfer got (`total` 0 while unknown); return false to stop it
 // (DOCKREG_ERR_CANCELLED).
 typedef std::function<bool(std::uint64_t done, std::uint64_t total)> Progress;
@@ -129,6 +180,12 @@ typedef std::function<std::size_t(std::uint8_t *buf, std::size_t cap)> Reader;
 // Receives the next `len` bytes of a blob. Throw to stop the download (the exception is
 // rethrown).
 typedef std::function<void(const std::uint8_t *data, std::size_t len)> Writer;
+
+// Receives one log line of dockreg (never credentials). Called from any thread, possibly
+// several at once: it must be thread-safe. An exception it throws is dropped.
+typedef std::function<void(dockreg_log_level level, const std::string &target,
+                           const std::string &message)>
+    LogCallback;
 
 namespace detail {
 
@@ -184,7 +241,25 @@ inline std::size_t dockreg_hpp_write(void *ctx, const std::uint8_t *buf, std::si
         return 0;
     }
 }
+inline void dockreg_hpp_log(void *userdata, dockreg_log_level level, const char *target,
+                            const char *message) {
+    try {
+        (*static_cast<const LogCallback *>(userdata))(level, target, message);
+    } catch (...) {
+        // A log line is not worth failing the operation that logged it.
+    }
+}
 }  // extern "C"
+
+// The callback dockreg_set_log_callback holds, owned here for the whole process.
+struct LogState {
+    std::mutex lock;
+    LogCallback *current = nullptr;
+};
+inline LogState &log_state() {
+    static LogState state;  // one per program: inline functions share their statics
+    return state;
+}
 
 // NULL for an empty string (an optional argument left out).
 inline const char *or_null(const std::string &s) { return s.empty() ? nullptr : s.c_str(); }
@@ -204,6 +279,24 @@ inline std::string split_image(const std::string &image) {
     String out;
     check(dockreg_split_image(image.c_str(), out.out()), "dockreg_split_image");
     return out.str();
+}
+
+// Sends dockreg's log lines up to `level` (DOCKREG_LOG_ERROR .. DOCKREG_LOG_TRACE) to
+// `callback`, for the whole process, replacing the previous one; an empty callback or
+// DOCKREG_LOG_OFF turns logging off. Call it early, and never from inside the callback.
+inline void set_log_callback(const LogCallback &callback, dockreg_log_level level) {
+    detail::LogState &state = detail::log_state();
+    std::lock_guard<std::mutex> guard(state.lock);
+    LogCallback *next = callback && level != DOCKREG_LOG_OFF ? new LogCallback(callback) : nullptr;
+    dockreg_status st = next ? dockreg_set_log_callback(detail::dockreg_hpp_log, next, level)
+                             : dockreg_set_log_callback(nullptr, nullptr, DOCKREG_LOG_OFF);
+    if (st != DOCKREG_OK) {
+        delete next;
+        throw Error(st, "dockreg_set_log_callback");
+    }
+    // dockreg no longer calls the previous callback once the call above returned.
+    delete state.current;
+    state.current = next;
 }
 
 // A cancel switch: trigger() from any thread ends every call of the clients made with it
@@ -269,6 +362,13 @@ public:
     Client with_cancel(const Cancel &cancel, std::uint64_t timeout_ms = 0) const {
         return with_cancel(&cancel, timeout_ms);
     }
+    // A client sharing this one's connections whose every call ends with DOCKREG_ERR_TIMEOUT
+    // `timeout_ms` (at least 1) after it started.
+    Client with_timeout(std::uint64_t timeout_ms) const {
+        dockreg_client *raw = nullptr;
+        check(dockreg_client_with_timeout(p_, timeout_ms, &raw), "dockreg_client_with_timeout");
+        return Client(raw);
+    }
 
     // Manifests and configs.
     std::string get_manifest(const std::string &image) const {
@@ -276,6 +376,14 @@ public:
     }
     std::string get_raw_manifest(const std::string &image) const {
         return json("dockreg_client_get_raw_manifest", dockreg_client_get_raw_manifest, image);
+    }
+    // The manifest's exact bytes (an index stays an index), digest and media type: what
+    // put_manifest takes back unchanged.
+    Bytes get_manifest_bytes(const std::string &image) const {
+        Bytes out;
+        check(dockreg_client_get_manifest_bytes(p_, image.c_str(), out.out()),
+              "dockreg_client_get_manifest_bytes");
+        return out;
     }
     std::string head_manifest(const std::string &image) const {
         return json("dockreg_client_head_manifest", dockreg_client_head_manifest, image);
@@ -378,13 +486,14 @@ public:
         cb.finish(st, "dockreg_client_get_blob");
         return out.str();
     }
-    // The whole blob in memory (for small blobs such as configs).
-    std::string get_blob_bytes(const std::string &repository, const std::string &digest) const {
-        std::string data;
-        get_blob(repository, digest, [&data](const std::uint8_t *p, std::size_t n) {
-            data.append(reinterpret_cast<const char *>(p), n);
-        });
-        return data;
+    // A small blob (a config, a signature) in memory, verified; max_size 0 for 16 MiB.
+    Bytes get_blob_bytes(const std::string &repository, const std::string &digest,
+                         std::uint64_t max_size = 0) const {
+        Bytes out;
+        check(dockreg_client_get_blob_bytes(p_, repository.c_str(), digest.c_str(), max_size,
+                                            out.out()),
+              "dockreg_client_get_blob_bytes");
+        return out;
     }
     std::string get_blob_to_file(const std::string &repository, const std::string &digest,
                                  const std::string &path,

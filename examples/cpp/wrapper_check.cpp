@@ -11,9 +11,11 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "dockreg.hpp"
 
@@ -81,6 +83,21 @@ int main(int argc, char **argv) {
     try {
         // Functions without a client.
         expect(!dockreg::version().empty(), "version " + dockreg::version());
+        expect(dockreg::version_number() / 10000 == DOCKREG_VERSION_MAJOR &&
+                   dockreg::version_number() >= DOCKREG_VERSION_NUMBER &&
+                   dockreg::version() == DOCKREG_VERSION,
+               "version_number " + std::to_string(dockreg::version_number()));
+
+        // Log lines from any thread, gathered under a lock.
+        std::mutex log_lock;
+        std::vector<std::string> log_lines;
+        dockreg::set_log_callback(
+            [&](dockreg_log_level level, const std::string &target, const std::string &msg) {
+                std::lock_guard<std::mutex> guard(log_lock);
+                log_lines.push_back(std::to_string(static_cast<int>(level)) + " " + target +
+                                    " " + msg);
+            },
+            DOCKREG_LOG_DEBUG);
         expect(dockreg::status_name(DOCKREG_ERR_NOT_FOUND) == "DOCKREG_ERR_NOT_FOUND",
                "status_name");
         expect(has(dockreg::reference_parse("ubuntu"), "\"repository\":\"library/ubuntu\""),
@@ -177,7 +194,12 @@ int main(int argc, char **argv) {
         std::stringstream read_back;
         read_back << in.rdbuf();
         expect(read_back.str() == layer_data, "get_blob_to_file", to_file);
-        expect(client.get_blob_bytes(repo, layer_digest) == layer_data, "get_blob_bytes");
+        dockreg::Bytes small = client.get_blob_bytes(repo, layer_digest);
+        expect(small.str() == layer_data && small.digest() == layer_digest &&
+                   small.media_type().empty(),
+               "get_blob_bytes");
+        st = status_of([&] { client.get_blob_bytes(repo, layer_digest, 1000); });
+        expect(st == DOCKREG_ERR_TOO_LARGE, "get_blob_bytes over max_size -> TOO_LARGE");
         expect(has(client.head_blob(repo, layer_digest), "\"exists\":true"), "head_blob");
 
         // An image: config, manifest, tags.
@@ -200,6 +222,14 @@ int main(int argc, char **argv) {
                "head_manifest");
         expect(has(client.get_raw_manifest(repo + ":1.0"), field(config, "digest")),
                "get_raw_manifest");
+        // Exact bytes: the same bytes come back, and pushing them back keeps the digest.
+        dockreg::Bytes exact = client.get_manifest_bytes(repo + ":1.0");
+        expect(exact.str() == manifest && exact.digest() == digest &&
+                   exact.media_type() == oci_manifest,
+               "get_manifest_bytes");
+        expect(field(client.put_manifest(repo + ":again", exact.str(), exact.media_type()),
+                     "digest") == digest,
+               "get_manifest_bytes -> put_manifest keeps the digest");
         expect(has(client.get_manifest(repo + ":1.0"), "\"indexDigest\":null"), "get_manifest");
         expect(has(client.get_config(repo, field(config, "digest")), "A=1"), "get_config");
         expect(has(client.get_image_config(repo + ":1.0"), "\"architecture\":\"arm64\""),
@@ -261,6 +291,22 @@ int main(int argc, char **argv) {
         st = status_of([&] { deadline.push_blob_bytes(repo, busy); });
         expect(st == DOCKREG_ERR_TIMEOUT, "with_cancel deadline -> TIMEOUT",
                std::to_string(st));
+
+        // Log lines came (requests at debug level), then logging is turned off.
+        dockreg::set_log_callback(dockreg::LogCallback(), DOCKREG_LOG_OFF);
+        {
+            std::lock_guard<std::mutex> guard(log_lock);
+            bool request_seen = false;
+            for (const std::string &l : log_lines) {
+                request_seen = request_seen || has(l, "/v2/check/app");
+            }
+            expect(request_seen, "set_log_callback: request lines at DEBUG",
+                   std::to_string(log_lines.size()) + " lines");
+        }
+        const dockreg::Client per_call = client.with_timeout(60000);
+        expect(has(per_call.list_tags(repo), "1.0"), "with_timeout");
+        st = status_of([&] { client.with_timeout(0); });
+        expect(st == DOCKREG_ERR_INVALID_ARGUMENT, "with_timeout(0) -> INVALID_ARGUMENT");
 
         // Moves and String.
         dockreg::Client moved(std::move(cancellable));
