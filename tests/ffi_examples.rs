@@ -1,6 +1,6 @@
 //! The C, C++ and Python examples built and run against real registries: `push.c` and
-//! `copy.c` under valgrind (and `copy.c` cancelled by SIGINT while the destination registry
-//! is frozen), the C++ wrapper `dockreg.hpp` through `push_copy.cpp` and `wrapper_check.cpp`
+//! `copy.c` under valgrind and under ASan/UBSan (and `copy.c` cancelled by SIGINT while the
+//! destination registry is frozen), the C++ wrapper `dockreg.hpp` through `push_copy.cpp` and `wrapper_check.cpp`
 //! (every method, under valgrind), and the Python package `python/` installed with pip into a
 //! temporary directory and tested operation by operation. Outputs are checked against what the
 //! registry itself serves (raw HTTP, sha256 of the bytes).
@@ -109,6 +109,10 @@ fn stderr(out: &Output) -> String {
 
 /// Compiles an example against `include/` and the built library, warnings as errors.
 fn compile(compiler: &str, std: &str, source: &str, out: &Path) {
+    compile_with(compiler, std, source, out, &[]);
+}
+
+fn compile_with(compiler: &str, std: &str, source: &str, out: &Path, extra: &[&str]) {
     require_program(compiler, if compiler == "cc" { "gcc" } else { "g++" });
     let dir = shared_lib_dir();
     let mut cmd = Command::new(compiler);
@@ -121,7 +125,8 @@ fn compile(compiler: &str, std: &str, source: &str, out: &Path) {
         .arg(out)
         .arg(format!("-L{}", dir.display()))
         .arg("-ldockreg")
-        .arg(format!("-Wl,-rpath,{}", dir.display()));
+        .arg(format!("-Wl,-rpath,{}", dir.display()))
+        .args(extra);
     run(&mut cmd, &format!("{compiler} -std={std} {source}"));
 }
 
@@ -386,6 +391,49 @@ fn copy_cancelled(mut cmd: Command) -> (std::process::ExitStatus, String, Durati
     err.read_to_string(&mut text).expect("read stderr");
     let status = child.wait().expect("wait for copy");
     (status, text, sent.elapsed())
+}
+
+/// push.c and copy.c built with AddressSanitizer and UBSan (the C side is instrumented; the
+/// library is not), any report failing the run.
+#[test]
+fn c_examples_under_asan_and_ubsan() {
+    let regs = registries();
+    let tmp = TempDir::new("ex-c-asan");
+    let sanitize = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all"];
+    let push = tmp.join("push");
+    let copy = tmp.join("copy");
+    compile_with("cc", "c11", "examples/c/push.c", &push, &sanitize);
+    compile_with("cc", "c11", "examples/c/copy.c", &copy, &sanitize);
+    let file = layer_file(&tmp.join("layer.tar"), 200_000, 6);
+    let sanitized = |exe: &Path| {
+        let mut cmd = program(exe);
+        cmd.env(
+            "ASAN_OPTIONS",
+            "detect_leaks=1:abort_on_error=0:exitcode=98",
+        )
+        .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
+        cmd
+    };
+    let out = run(
+        sanitized(&push)
+            .arg(format!("{}/c/asan:1.0", regs.main.addr()))
+            .arg(tmp.join("layer.tar")),
+        "push under ASan",
+    );
+    check_pushed_image(&regs.main, "c/asan", "1.0", &file, &stdout(&out));
+    let digest = registry_digest(&regs.main, "c/asan", "1.0");
+    let out = run(
+        sanitized(&copy).args([
+            format!("{}/c/asan:1.0", regs.main.addr()),
+            format!("{}/c/asan:1.0", regs.mirror.addr()),
+        ]),
+        "copy under ASan",
+    );
+    assert_eq!(
+        json_field(line_after(&stdout(&out), "copied"), "digest"),
+        digest
+    );
+    assert_eq!(registry_digest(&regs.mirror, "c/asan", "1.0"), digest);
 }
 
 #[test]
