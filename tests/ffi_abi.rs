@@ -420,7 +420,7 @@ fn log_env() -> Vec<(String, String)> {
 #[test]
 fn log_callback_under_valgrind() {
     let text = run_c("log_test", Mode::Valgrind, &log_env());
-    assert!(text.contains("at DEBUG"), "{text}");
+    assert!(text.contains("at TRACE"), "{text}");
 }
 
 #[test]

@@ -335,7 +335,11 @@ impl Options {
             (Some(Some(ms)), None) => b = b.stall_timeout(millis("stall_timeout_ms", ms)?),
             (Some(None), None) => return Err(no_limit_refused("stall_timeout_ms")),
             (None, Some(Some(ms))) => b = b.stall_timeout(millis("read_timeout_ms", ms)?),
-            (None, Some(None)) => return Err(no_limit_refused("read_timeout_ms")),
+            (None, Some(None)) => {
+                return Err(no_limit_refused(
+                    "read_timeout_ms (the old name of stall_timeout_ms)",
+                ));
+            }
             (None, None) => {}
         }
         if let Some(r) = &self.retry {

@@ -1,6 +1,7 @@
 /*
- * Cancellation from C: every long call blocked on a registry that never answers (a listening
- * socket nobody accepts on), or on a blob body that stops midway, ends with
+ * Cancellation from C: every long call blocked on a registry that never answers (a server
+ * that takes the connection and stays silent, before or after the TLS probe), or on a blob
+ * body that stops midway, ends with
  * DOCKREG_ERR_CANCELLED soon after dockreg_cancel_trigger from another thread; a handle from
  * dockreg_client_with_timeout gives each call its own deadline. Run by tests/ffi_abi.rs.
  */
@@ -16,8 +17,9 @@
 static dockreg_client *client;
 static double limit_ms;  /* trigger -> return */
 static double worst_ms;
-static char silent[64];  /* host:port that accepts connections and never answers */
-static char midway[64];  /* host:port that sends half a blob and stops */
+static char silent[64];  /* accepts connections and never answers, not even the TLS probe */
+static char mute[64];    /* says it is plain HTTP, then never answers a request */
+static char midway[64];  /* says it is plain HTTP, then sends half a blob and stops */
 static const char *registry;
 
 static int listen_local(char *addr, size_t addr_len) {
@@ -36,34 +38,61 @@ static int listen_local(char *addr, size_t addr_len) {
     return fd;
 }
 
-/* The half-blob server: answers every connection with the start of a 1 MB body, then stalls. */
-static int midway_fd;
-static volatile int midway_stop;
-static int held[64];
+/*
+ * Two servers on one thread. Each tells the TLS probe (a ClientHello, first byte 0x16) that
+ * it speaks plain HTTP, then: "mute" never answers a request; "midway" sends the start of a
+ * 1 MB body and stalls. Connections are held open until the end.
+ */
+static int mute_fd, midway_fd;
+static volatile int servers_stop;
+static int held[256];
 static int n_held;
 
-static void *midway_server(void *arg) {
+static void serve_one(int listener, int midway_mode) {
+    char buf[4096];
+    static const char not_tls[] = "HTTP/1.0 400 Bad Request\r\n\r\n";
+    static const char head[] =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+        "Content-Length: 1000000\r\n\r\n";
+    char body[1000];
+    ssize_t n;
+    int c = accept(listener, NULL, NULL);
+    if (c < 0) return;
+    n = read(c, buf, sizeof buf);
+    if (n > 0 && (unsigned char)buf[0] == 0x16) {
+        (void)!write(c, not_tls, sizeof not_tls - 1);
+        close(c);
+        return;
+    }
+    if (midway_mode) {
+        memset(body, 'x', sizeof body);
+        (void)!write(c, head, sizeof head - 1);
+        (void)!write(c, body, sizeof body);
+    }
+    if (n_held < 256) held[n_held++] = c; else close(c);
+}
+
+static void *servers(void *arg) {
     (void)arg;
-    while (!midway_stop) {
-        struct pollfd p;
-        p.fd = midway_fd;
-        p.events = POLLIN;
-        if (poll(&p, 1, 50) == 1) {
-            char buf[4096];
-            static const char head[] =
-                "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
-                "Content-Length: 1000000\r\n\r\n";
-            char body[1000];
-            int c = accept(midway_fd, NULL, NULL);
-            if (c < 0) continue;
-            memset(body, 'x', sizeof body);
-            (void)!read(c, buf, sizeof buf);
-            (void)!write(c, head, sizeof head - 1);
-            (void)!write(c, body, sizeof body);
-            if (n_held < 64) held[n_held++] = c; else close(c);
+    while (!servers_stop) {
+        struct pollfd p[2];
+        p[0].fd = mute_fd;
+        p[0].events = POLLIN;
+        p[1].fd = midway_fd;
+        p[1].events = POLLIN;
+        if (poll(p, 2, 50) > 0) {
+            if (p[0].revents & POLLIN) serve_one(mute_fd, 0);
+            if (p[1].revents & POLLIN) serve_one(midway_fd, 1);
         }
     }
     return NULL;
+}
+
+static void sleep_ms(long ms) {
+    struct timespec t;
+    t.tv_sec = ms / 1000;
+    t.tv_nsec = (ms % 1000) * 1000000L;
+    nanosleep(&t, NULL);
 }
 
 struct trigger {
@@ -73,7 +102,7 @@ struct trigger {
 
 static void *trigger_later(void *arg) {
     struct trigger *t = (struct trigger *)arg;
-    usleep(300 * 1000);
+    sleep_ms(300);
     t->at = now_ms();
     dockreg_cancel_trigger(t->cancel);
     return NULL;
@@ -110,11 +139,11 @@ static void cancelled(const char *what, int op) {
     t.cancel = cancel;
     t.at = 0;
     pthread_create(&th, NULL, trigger_later, &t);
-    snprintf(a, sizeof a, "%s/a/b", silent);
-    snprintf(b, sizeof b, "%s/a/b:v1", silent);
+    snprintf(a, sizeof a, "%s/a/b", mute);
+    snprintf(b, sizeof b, "%s/a/b:v1", mute);
     switch (op) {
     case 0: st = dockreg_client_list_tags(c, a, &json); break;
-    case 1: st = dockreg_client_list_repositories(c, silent, &json); break;
+    case 1: st = dockreg_client_list_repositories(c, mute, &json); break;
     case 2: st = dockreg_client_get_manifest(c, b, &json); break;
     case 3: st = dockreg_client_get_manifest_bytes(c, b, &bytes); break;
     case 4: st = dockreg_client_get_config(c, a, ZERO_DIGEST, &json); break;
@@ -130,7 +159,7 @@ static void cancelled(const char *what, int op) {
         break;
     }
     case 10: {  /* the source answers, the destination never does */
-        snprintf(path, sizeof path, "%s/a/b:v1", silent);
+        snprintf(path, sizeof path, "%s/a/b:v1", mute);
         st = dockreg_client_copy_image(c, need("DT_IMAGE"), path, NULL, &json);
         break;
     }
@@ -147,6 +176,11 @@ static void cancelled(const char *what, int op) {
         break;
     }
     case 13: st = dockreg_client_delete_blob(c, a, ZERO_DIGEST); break;
+    case 14: {  /* still in the TLS probe */
+        snprintf(a, sizeof a, "%s/a/b", silent);
+        st = dockreg_client_list_tags(c, a, &json);
+        break;
+    }
     default: break;
     }
     took = now_ms() - t.at;
@@ -188,7 +222,7 @@ static void per_call_timeout(void) {
     CHECK_STATUS(dockreg_client_with_cancel(per_call, NULL, 300, &fixed), DOCKREG_OK);
     st = dockreg_client_list_tags(fixed, a, &json);
     CHECK_STATUS(st, DOCKREG_ERR_TIMEOUT);
-    usleep(50 * 1000);
+    sleep_ms(50);
     started = now_ms();
     st = dockreg_client_list_tags(fixed, a, &json);
     took1 = now_ms() - started;
@@ -207,15 +241,16 @@ int main(void) {
         "get_manifest_bytes",  "get_config",             "list_instances",
         "head_blob",           "get_blob",               "push_blob",
         "copy_image (source)", "copy_image (destination)", "get_blob (body stops)",
-        "get_blob_to_file (body stops)", "delete_blob",
+        "get_blob_to_file (body stops)", "delete_blob", "list_tags (in the TLS probe)",
     };
     int silent_fd, i;
     pthread_t server;
     limit_ms = getenv("DT_SLOW") ? 2500.0 : 1000.0;
     registry = need("DT_REGISTRY");
     silent_fd = listen_local(silent, sizeof silent);
+    mute_fd = listen_local(mute, sizeof mute);
     midway_fd = listen_local(midway, sizeof midway);
-    pthread_create(&server, NULL, midway_server, NULL);
+    pthread_create(&server, NULL, servers, NULL);
     /* Retries would only wait longer; the point is the cancel. */
     client = new_client("{\"docker_config\": null, \"retry\": {\"max_attempts\": 1}}");
     printf("cancelled 300 ms into each call (limit %.0f ms after the cancel):\n", limit_ms);
@@ -225,9 +260,10 @@ int main(void) {
     printf("  worst: %.0f ms\n", worst_ms);
     per_call_timeout();
     dockreg_client_free(client);
-    midway_stop = 1;
+    servers_stop = 1;
     pthread_join(server, NULL);
     for (i = 0; i < n_held; i++) close(held[i]);
+    close(mute_fd);
     close(midway_fd);
     close(silent_fd);
     return finish("cancel_test");
