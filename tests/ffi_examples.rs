@@ -464,12 +464,13 @@ fn c_copy_is_cancelled_by_ctrl_c() {
     eprintln!("copy.c: exit {took:?} after SIGINT");
 
     // The same under valgrind: the cancelled path frees everything too (valgrind would exit
-    // with 1).
+    // with 1). Its leak scan at exit takes a second or two on a busy machine: the bound on
+    // speed is the one above.
     let mut checked = valgrind(&copy, &tmp);
     checked.args([&src, &dst]);
     let (status, err, took) = copy_cancelled(checked);
     assert_eq!(status.code(), Some(61), "{err}");
-    assert!(took < Duration::from_secs(4), "exit {took:?} after SIGINT");
+    assert!(took < Duration::from_secs(8), "exit {took:?} after SIGINT");
     eprintln!("copy.c under valgrind: exit {took:?} after SIGINT");
     frozen.thaw();
     assert!(

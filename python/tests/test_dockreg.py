@@ -394,6 +394,26 @@ class Cancellation(unittest.TestCase):
                 client.list_tags(REPO)
             client.close()
 
+    def test_cancel_ends_a_call_to_a_registry_that_never_answers(self):
+        # A socket that accepts connections (the kernel's backlog) and never answers: the
+        # first call of a fresh client also waits there to learn whether it speaks TLS.
+        import socket
+        with socket.socket() as silent:
+            silent.bind(("127.0.0.1", 0))
+            silent.listen(16)
+            port = silent.getsockname()[1]
+            with dockreg.Client() as base, dockreg.Cancel() as cancel:
+                client = base.with_cancel(cancel)
+                timer = threading.Timer(0.3, cancel.trigger)
+                timer.start()
+                t0 = time.monotonic()
+                with self.assertRaises(dockreg.Cancelled):
+                    client.list_tags(f"127.0.0.1:{port}/a/b")
+                took = time.monotonic() - t0
+                timer.join()
+                client.close()
+        self.assertLess(took, 1.3, f"the cancel took {took:.2f} s")
+
     def test_deadline(self):
         with dockreg.Client() as base:
             client = base.with_cancel(timeout_ms=1)
