@@ -760,3 +760,60 @@ fn python_examples_use_the_installed_module() {
     assert_eq!(out.status.code(), Some(40), "{out:?}");
     assert!(stderr(&out).contains("\"http_status\": 404"), "{out:?}");
 }
+
+/// After `make install`, the installed Python module finds the installed library by itself
+/// (`ctypes.util.find_library`, through the SONAME), with no `DOCKREG_LIBRARY`.
+#[test]
+fn python_module_finds_the_installed_library() {
+    require_program("make", "make");
+    require_program("objdump", "binutils");
+    let regs = registries();
+    let python = python_with_setuptools();
+    let tmp = TempDir::new("ex-python-installed");
+    shared_lib();
+    let prefix = tmp.join("prefix");
+    run(
+        Command::new("make")
+            .arg("-s")
+            .arg("-C")
+            .arg(root())
+            .arg("install-files")
+            .arg(format!("PREFIX={}", prefix.display()))
+            .arg(format!("LIB_DIR={}", lib_dir().display())),
+        "make install-files",
+    );
+    let site = pip_install(&python, &tmp);
+    let script = "import dockreg, sys\n\
+                  print('loaded', dockreg.load()._name)\n\
+                  print('version', dockreg.version_number())\n\
+                  with dockreg.Client() as c:\n    \
+                  print('repositories', len(c.list_repositories(sys.argv[1])['repositories']))\n";
+    let out = run(
+        Command::new(&python)
+            .args(["-c", script, &regs.main.addr()])
+            .current_dir(tmp.path())
+            .env("PYTHONPATH", &site)
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .env("LD_LIBRARY_PATH", prefix.join("lib"))
+            .env_remove("DOCKREG_LIBRARY")
+            .env_remove("DOCKREG_LIB")
+            .env_remove("CARGO_TARGET_DIR"),
+        "the installed module with the installed library",
+    );
+    let text = stdout(&out);
+    let soname = format!("libdockreg.so.{}", env!("CARGO_PKG_VERSION_MAJOR"));
+    assert!(text.contains(&format!("loaded {soname}\n")), "{text}");
+    let (major, minor, patch): (u32, u32, u32) = (
+        env!("CARGO_PKG_VERSION_MAJOR").parse().unwrap(),
+        env!("CARGO_PKG_VERSION_MINOR").parse().unwrap(),
+        env!("CARGO_PKG_VERSION_PATCH").parse().unwrap(),
+    );
+    assert!(
+        text.contains(&format!(
+            "version {}\n",
+            major * 10000 + minor * 100 + patch
+        )),
+        "{text}"
+    );
+    assert!(text.contains("repositories "), "{text}");
+}
