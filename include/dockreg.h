@@ -347,7 +347,9 @@ typedef struct dockreg_client dockreg_client;
  * Receives the next `len` bytes of a blob (`len` > 0) and returns how many it consumed.
  * Anything other than `len` stops the transfer with `DOCKREG_ERR_CALLBACK`.
  *
- * `ctx` is the pointer given with the callback. Called on the thread that made the call.
+ * `ctx` is the pointer given with the callback. Called on the thread that made the call. It
+ * may call dockreg functions (see the header's notes on re-entrancy) and must return normally
+ * (no C++ exception, no longjmp).
  */
 typedef size_t (*dockreg_write_callback)(void *ctx, const uint8_t *buf, size_t len);
 
@@ -360,7 +362,8 @@ typedef size_t (*dockreg_write_callback)(void *ctx, const uint8_t *buf, size_t l
  * `ctx` is the pointer given with the callback. Called on the thread that made the call, once
  * with `done` = 0 before any request, then after each chunk. `done` may go back when a broken
  * upload resumes from what the registry holds. An upload skipped (the blob exists) or mounted
- * (with its size given) reports the blob's size as done.
+ * (with its size given) reports the blob's size as done. It may call dockreg functions and
+ * must return normally (no C++ exception, no longjmp).
  */
 typedef int (*dockreg_progress_callback)(void *ctx, uint64_t done, uint64_t total);
 
@@ -370,7 +373,11 @@ typedef int (*dockreg_progress_callback)(void *ctx, uint64_t done, uint64_t tota
  * upload with `DOCKREG_ERR_READ_CALLBACK`. Returning more than `cap` is treated as a failure.
  *
  * `ctx` is the pointer given with the callback. Called on the thread that made the call. It
- * is not called again after it returned 0 or `SIZE_MAX`.
+ * is not called again after it returned 0 or `SIZE_MAX`. A failure (`SIZE_MAX`) ends the
+ * upload and commits nothing, whatever was read before: a C++ callback catches its exceptions
+ * and returns `SIZE_MAX` (an exception must not cross into dockreg), a Python one likewise
+ * (ctypes would otherwise return an unspecified value that may read as the end of the data).
+ * It may call dockreg functions.
  */
 typedef size_t (*dockreg_read_callback)(void *ctx, uint8_t *buf, size_t cap);
 
@@ -397,7 +404,8 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * The version of the dockreg library, e.g. `"0.1.0"`.
+ * The version of the dockreg library loaded at run time, e.g. `"0.2.0"` (compare the
+ * header's `DOCKREG_VERSION`).
  *
  * The string is static: never free it. Does not touch the last error. Thread-safe.
  */
@@ -416,8 +424,10 @@ const char *dockreg_status_name(int32_t status);
  * it succeeded (or no call was made yet).
  *
  * The string belongs to dockreg: do not free it. It stays valid until the next call on this
- * thread of a function that returns a `dockreg_status` (which clears the last error on entry);
- * the free functions, `dockreg_version`, `dockreg_status_name` and the two last-error
+ * thread of a function that returns a `dockreg_status` (which clears the last error on entry,
+ * and sets it on failure or clears it again on success when it returns, so that calls made
+ * by its callbacks never show through); the free functions, the `dockreg_bytes` accessors,
+ * `dockreg_version`, `dockreg_version_number`, `dockreg_status_name` and the two last-error
  * functions leave it alone. Each thread has its own last error.
  */
 const char *dockreg_last_error_message(void);
@@ -527,8 +537,14 @@ uint32_t dockreg_version_number(void);
  *                                  // proxy unless "proxy" is given. Default: true
  *   }
  *   ```
+ *   An absent key means the default (`null` means what each key says above). In the
+ *   `*_timeout_ms` keys `null` means "no limit": only `request_timeout_ms` accepts it (its
+ *   requests stay bounded by `stall_timeout_ms`); `connect_timeout_ms`, `stall_timeout_ms`
+ *   and `read_timeout_ms` refuse it with `DOCKREG_ERR_INVALID_OPTION`.
  *   Changed in 0.2: `read_timeout_ms` is the old name of `stall_timeout_ms` (still accepted);
- *   its `null` ("no limit") is refused, since every request is now bounded.
+ *   its `null` ("no limit") is refused, since every request is now bounded; so is
+ *   `connect_timeout_ms: null`, which 0.1 took as the default. An option error names the key
+ *   and the expected type, never the value given (it may be a password).
  * - `out`: must not be NULL; on success receives the new client, which the caller frees with
  *   `dockreg_client_free`.
  *

@@ -516,8 +516,14 @@ impl Options {
 ///                                  // proxy unless "proxy" is given. Default: true
 ///   }
 ///   ```
+///   An absent key means the default (`null` means what each key says above). In the
+///   `*_timeout_ms` keys `null` means "no limit": only `request_timeout_ms` accepts it (its
+///   requests stay bounded by `stall_timeout_ms`); `connect_timeout_ms`, `stall_timeout_ms`
+///   and `read_timeout_ms` refuse it with `DOCKREG_ERR_INVALID_OPTION`.
 ///   Changed in 0.2: `read_timeout_ms` is the old name of `stall_timeout_ms` (still accepted);
-///   its `null` ("no limit") is refused, since every request is now bounded.
+///   its `null` ("no limit") is refused, since every request is now bounded; so is
+///   `connect_timeout_ms: null`, which 0.1 took as the default. An option error names the key
+///   and the expected type, never the value given (it may be a password).
 /// - `out`: must not be NULL; on success receives the new client, which the caller frees with
 ///   `dockreg_client_free`.
 ///

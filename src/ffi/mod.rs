@@ -11,7 +11,8 @@
 //!   [`dockreg_string_free`] (never `free()`).
 //! - A failure leaves a message and a JSON description in a per-thread last error
 //!   ([`dockreg_last_error_message`], [`dockreg_last_error_json`]), valid until the next call
-//!   that returns a status on the same thread; such a call clears it on entry.
+//!   that returns a status on the same thread; such a call clears it on entry, and again when
+//!   it succeeds (a callback may have called dockreg meanwhile).
 //! - A [`dockreg_client`] may be used by many threads at once.
 //! - No call unwinds into C: a Rust panic becomes `DOCKREG_ERR_PANIC`.
 //!
@@ -94,7 +95,8 @@ const VERSION: &CStr =
         Err(_) => panic!("the crate version holds a NUL"),
     };
 
-/// The version of the dockreg library, e.g. `"0.1.0"`.
+/// The version of the dockreg library loaded at run time, e.g. `"0.2.0"` (compare the
+/// header's `DOCKREG_VERSION`).
 ///
 /// The string is static: never free it. Does not touch the last error. Thread-safe.
 #[unsafe(no_mangle)]
@@ -118,8 +120,10 @@ pub extern "C" fn dockreg_status_name(status: i32) -> *const c_char {
 /// it succeeded (or no call was made yet).
 ///
 /// The string belongs to dockreg: do not free it. It stays valid until the next call on this
-/// thread of a function that returns a `dockreg_status` (which clears the last error on entry);
-/// the free functions, `dockreg_version`, `dockreg_status_name` and the two last-error
+/// thread of a function that returns a `dockreg_status` (which clears the last error on entry,
+/// and sets it on failure or clears it again on success when it returns, so that calls made
+/// by its callbacks never show through); the free functions, the `dockreg_bytes` accessors,
+/// `dockreg_version`, `dockreg_version_number`, `dockreg_status_name` and the two last-error
 /// functions leave it alone. Each thread has its own last error.
 #[unsafe(no_mangle)]
 pub extern "C" fn dockreg_last_error_message() -> *const c_char {
