@@ -423,7 +423,7 @@ fn parsed(input: &str, r: &Reference) -> serde_json::Value {
     json!({
         "input": input,
         "registry": r.registry(),
-        "repository": r.repository(),
+        "repository": r.path(),
         "tag": r.tag(),
         "digest": r.digest(),
     })

@@ -75,7 +75,7 @@ pub use image_config::{
 };
 pub use manifest::{Descriptor, ImageIndex, ImageManifest, Manifest, RawManifest};
 pub use platform::Platform;
-pub use reference::{Reference, split_image};
+pub use reference::{Reference, Repository, split_image};
 pub use registry_api::RegistryApi;
 pub use retry::{MAX_ATTEMPTS, RetryPolicy};
 

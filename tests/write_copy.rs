@@ -22,8 +22,7 @@ fn all_digests(c: &Client, image: &Reference, out: &mut BTreeSet<String>) {
         dockreg::Manifest::Index(i) => {
             for d in i.manifests {
                 let child =
-                    Reference::new(image.registry(), image.repository(), None, Some(d.digest))
-                        .unwrap();
+                    Reference::new(image.registry(), image.path(), None, Some(d.digest)).unwrap();
                 all_digests(c, &child, out);
             }
         }

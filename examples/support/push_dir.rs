@@ -94,14 +94,9 @@ fn push_manifest(
         }
     }
     let target = if top && image.tag().is_some() {
-        Reference::new(image.registry(), image.repository(), image.tag(), None)?
+        Reference::new(image.registry(), image.path(), image.tag(), None)?
     } else {
-        Reference::new(
-            image.registry(),
-            image.repository(),
-            None,
-            Some(digest.clone()),
-        )?
+        Reference::new(image.registry(), image.path(), None, Some(digest.clone()))?
     };
     Ok(client.put_manifest(&target, &bytes, media_type)?)
 }

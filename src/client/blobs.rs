@@ -8,7 +8,7 @@ use crate::auth::Scope;
 use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::image_config::ImageConfig;
-use crate::reference::Reference;
+use crate::reference::{Reference, Repository};
 use crate::transport::{Method, Request};
 
 use super::Client;
@@ -20,14 +20,23 @@ const MAX_CONFIG_SIZE: u64 = 16 * 1024 * 1024;
 const CHUNK: usize = 256 * 1024;
 
 impl Client {
-    pub(crate) fn blob_url(&self, repository: &Reference, digest: &Digest) -> String {
+    pub(crate) fn blob_url(
+        &self,
+        repository: &(impl AsRef<Repository> + ?Sized),
+        digest: &Digest,
+    ) -> String {
         format!("{}/blobs/{digest}", self.repo_base(repository))
     }
 
     /// Size of a blob when the repository has it, `None` when it does not (404). An answer
     /// without `Content-Length` is an [`Error::InvalidResponse`].
-    pub fn head_blob(&self, repository: &Reference, digest: &Digest) -> Result<Option<u64>> {
-        self.head_blob_for(repository, digest, Scope::pull(repository.repository()))
+    pub fn head_blob(
+        &self,
+        repository: &impl AsRef<Repository>,
+        digest: &Digest,
+    ) -> Result<Option<u64>> {
+        let repository = repository.as_ref();
+        self.head_blob_for(repository, digest, Scope::pull(repository.path()))
     }
 
     /// [`Client::head_blob`] under the scope of the operation it belongs to: a HEAD before an
@@ -35,10 +44,11 @@ impl Client {
     /// second one (tokens are cached per scope).
     pub(crate) fn head_blob_for(
         &self,
-        repository: &Reference,
+        repository: &(impl AsRef<Repository> + ?Sized),
         digest: &Digest,
         scope: Scope,
     ) -> Result<Option<u64>> {
+        let repository = repository.as_ref();
         let url = self.blob_url(repository, digest);
         let req = Request::new(Method::Head, url, repository.registry(), scope);
         match self.transport().send(req) {
@@ -59,16 +69,17 @@ impl Client {
     /// a larger limit makes it a transfer, bounded by the stall timeout.
     pub fn get_blob_bytes(
         &self,
-        repository: &Reference,
+        repository: &impl AsRef<Repository>,
         digest: &Digest,
         limit: u64,
     ) -> Result<Vec<u8>> {
+        let repository = repository.as_ref();
         let url = self.blob_url(repository, digest);
         let mut req = Request::new(
             Method::Get,
             url,
             repository.registry(),
-            Scope::pull(repository.repository()),
+            Scope::pull(repository.path()),
         );
         if limit > self.config().max_manifest_size {
             req = req.transfer();
@@ -83,7 +94,7 @@ impl Client {
     /// discard it then ([`Client::download_blob`] does).
     pub fn get_blob(
         &self,
-        repository: &Reference,
+        repository: &impl AsRef<Repository>,
         digest: &Digest,
         out: &mut dyn Write,
     ) -> Result<u64> {
@@ -101,11 +112,12 @@ impl Client {
     /// it, so an endless body cannot fill the output.
     pub fn get_blob_with(
         &self,
-        repository: &Reference,
+        repository: &impl AsRef<Repository>,
         digest: &Digest,
         out: &mut dyn Write,
         mut options: DownloadOptions<'_>,
     ) -> Result<u64> {
+        let repository = repository.as_ref();
         let mut hasher = digest.hasher()?;
         let url = self.blob_url(repository, digest);
         let mut written = 0u64;
@@ -117,7 +129,7 @@ impl Client {
                 Method::Get,
                 url.clone(),
                 repository.registry(),
-                Scope::pull(repository.repository()),
+                Scope::pull(repository.path()),
             )
             .transfer();
             if written > 0 {
@@ -254,11 +266,12 @@ impl Client {
     /// removed, so `path` is either absent (or untouched) or complete and verified.
     pub fn download_blob(
         &self,
-        repository: &Reference,
+        repository: &impl AsRef<Repository>,
         digest: &Digest,
         path: &Path,
         options: DownloadOptions<'_>,
     ) -> Result<u64> {
+        let repository = repository.as_ref();
         let io_err = |p: &Path, e| Error::Io {
             path: p.display().to_string(),
             source: e,
@@ -306,9 +319,10 @@ impl Client {
     /// The image config blob `config_digest` of a repository (the seed's `Client.GetConfig`).
     pub fn get_config(
         &self,
-        repository: &Reference,
+        repository: &impl AsRef<Repository>,
         config_digest: &Digest,
     ) -> Result<ImageConfig> {
+        let repository = repository.as_ref();
         let bytes = self.get_blob_bytes(repository, config_digest, MAX_CONFIG_SIZE)?;
         serde_json::from_slice(&bytes).map_err(|e| {
             Error::invalid_response(

@@ -8,7 +8,7 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
 
 use crate::auth::Scope;
 use crate::error::{Error, Result};
-use crate::reference::{self, Reference};
+use crate::reference::{self, Repository};
 use crate::transport::{Method, Request};
 use crate::url;
 
@@ -219,7 +219,7 @@ impl Client {
     /// and report those. More tags than the client's listing entry limit (1,000,000 by
     /// default) is [`Error::InvalidResponse`] naming the limit; a page larger than its page
     /// size limit (4 MiB by default) is [`Error::TooLarge`].
-    pub fn list_tags(&self, repository: &Reference) -> Result<Vec<String>> {
+    pub fn list_tags(&self, repository: &impl AsRef<Repository>) -> Result<Vec<String>> {
         let mut tags = Vec::new();
         for page in self.tag_pages(repository)? {
             tags.extend(page.tags.unwrap_or_default());
@@ -228,17 +228,17 @@ impl Client {
     }
 
     /// Every page of `tags/list`, for callers that want GCR's extra fields too.
-    pub(crate) fn tag_pages(&self, repository: &Reference) -> Result<Vec<Page>> {
+    pub(crate) fn tag_pages(
+        &self,
+        repository: &(impl AsRef<Repository> + ?Sized),
+    ) -> Result<Vec<Page>> {
+        let repository = repository.as_ref();
         let first = format!(
             "{}/tags/list?n={}",
             self.repo_base(repository),
             self.config().page_size
         );
-        self.pages(
-            first,
-            repository.registry(),
-            Scope::pull(repository.repository()),
-        )
+        self.pages(first, repository.registry(), Scope::pull(repository.path()))
     }
 
     /// Every repository of a registry (`host:port`), all pages followed (the seed's

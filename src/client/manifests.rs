@@ -52,7 +52,7 @@ impl Client {
             Method::Get,
             url,
             image.registry(),
-            Scope::pull(image.repository()),
+            Scope::pull(image.path()),
         )
         .header("accept", MANIFEST_ACCEPT);
         let (resp, bytes) = self
@@ -156,7 +156,7 @@ impl Client {
             Method::Head,
             url,
             image.registry(),
-            Scope::pull(image.repository()),
+            Scope::pull(image.path()),
         )
         .header("accept", MANIFEST_ACCEPT);
         let resp = self.transport().send(req)?;
@@ -242,7 +242,7 @@ impl Client {
             Method::Put,
             url,
             image.registry(),
-            Scope::push(image.repository()),
+            Scope::push(image.path()),
         )
         .header("content-type", media_type)
         .body(Body::Bytes(bytes));
@@ -290,7 +290,7 @@ impl Client {
             Method::Delete,
             self.manifest_url(image, digest.as_str()),
             image.registry(),
-            Scope::delete(image.repository()),
+            Scope::delete(image.path()),
         );
         let resp = self.transport().send(req)?;
         resp.drain();
@@ -316,7 +316,7 @@ impl Client {
             Method::Delete,
             self.manifest_url(image, tag),
             image.registry(),
-            Scope::delete(image.repository()),
+            Scope::delete(image.path()),
         );
         match self.transport().send(req) {
             Ok(resp) => {

@@ -17,7 +17,7 @@ use crate::auth::AuthOptions;
 use crate::cancel::{CallContext, CancelToken};
 use crate::config::Config;
 use crate::error::Result;
-use crate::reference::Reference;
+use crate::reference::Repository;
 use crate::transport::{Session, Transport};
 
 pub use blobs::DownloadOptions;
@@ -124,8 +124,9 @@ impl Client {
         format!("{}/v2", self.transport.origin(registry, &self.call))
     }
 
-    /// `scheme://host/v2/<repository>` for a reference.
-    pub(crate) fn repo_base(&self, r: &Reference) -> String {
-        format!("{}/{}", self.registry_base(r.registry()), r.repository())
+    /// `scheme://host/v2/<path>` for a repository (or a reference's repository).
+    pub(crate) fn repo_base(&self, r: &(impl AsRef<Repository> + ?Sized)) -> String {
+        let r = r.as_ref();
+        format!("{}/{}", self.registry_base(r.registry()), r.path())
     }
 }

@@ -54,13 +54,8 @@ impl Client {
             if pages > MAX_PAGES {
                 return Err(Error::invalid_response(&t, "too many pages of referrers"));
             }
-            let req = Request::new(
-                Method::Get,
-                t,
-                image.registry(),
-                Scope::pull(image.repository()),
-            )
-            .header("accept", media_type::OCI_INDEX);
+            let req = Request::new(Method::Get, t, image.registry(), Scope::pull(image.path()))
+                .header("accept", media_type::OCI_INDEX);
             let resp = match self.transport().send(req) {
                 Ok(r) => r,
                 Err(e) if e.is_not_found() && pages == 1 => {
@@ -115,12 +110,7 @@ impl Client {
 
     fn fallback_index(&self, image: &Reference, subject: &Digest) -> Result<Option<ImageIndex>> {
         let tag_ref = image.with_tag(&fallback_tag(subject))?;
-        let tag_ref = Reference::new(
-            tag_ref.registry(),
-            tag_ref.repository(),
-            tag_ref.tag(),
-            None,
-        )?;
+        let tag_ref = Reference::new(tag_ref.registry(), tag_ref.path(), tag_ref.tag(), None)?;
         match self.get_raw_manifest(&tag_ref) {
             Ok(raw) => match self.parse_served_manifest(&raw, &tag_ref)? {
                 Manifest::Index(i) => Ok(Some(i)),
@@ -161,13 +151,13 @@ impl Client {
         let target = match repository.tag() {
             Some(_) => Reference::new(
                 repository.registry(),
-                repository.repository(),
+                repository.path(),
                 repository.tag(),
                 None,
             )?,
             None => Reference::new(
                 repository.registry(),
-                repository.repository(),
+                repository.path(),
                 None,
                 Some(Digest::sha256_of(bytes)),
             )?,
@@ -198,7 +188,7 @@ impl Client {
             .map_err(|e| Error::InvalidInput(format!("referrers index does not serialise: {e}")))?;
         let tag_ref = Reference::new(
             repository.registry(),
-            repository.repository(),
+            repository.path(),
             Some(&fallback_tag(&subject.digest)),
             None,
         )?;
