@@ -313,7 +313,7 @@ fn run(args: &[String]) -> Result<(), Failure> {
                             "skipped": skipped_json(&report.skipped)}),
                 )?;
             } else {
-                let digest = client.copy_image(&src, &dst, &dockreg::CopyOptions::new())?;
+                let digest = client.copy_image(&src, &dst, dockreg::CopyOptions::new())?;
                 print_json(
                     &mut out,
                     &json!({"image": dst.to_string(), "digest": digest}),

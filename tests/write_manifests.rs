@@ -25,7 +25,7 @@ fn manifest_put_get_delete() {
     assert_eq!(raw.bytes, pushed.manifest);
     assert_eq!(raw.digest, pushed.digest);
     assert_eq!(raw.media_type, media_type::OCI_MANIFEST);
-    let head = c.head_manifest(&r).unwrap();
+    let head = c.head_manifest(&r).unwrap().expect("pushed manifest");
     assert_eq!(head.digest.as_ref(), Some(&pushed.digest));
 
     // Deleting by tag alone is refused before any request.

@@ -338,6 +338,21 @@ impl Client {
         let m = self.get_manifest(image)?;
         self.get_config(image, &m.manifest.config.digest)
     }
+
+    /// The config of the image `image` names for `platform`: [`Client::get_manifest_for`],
+    /// then [`Client::get_config`]. Requests: as `get_manifest_for`, plus one GET of the
+    /// config.
+    ///
+    /// # Errors
+    /// As [`Client::get_manifest_for`] and [`Client::get_config`].
+    pub fn get_image_config_for(
+        &self,
+        image: &Reference,
+        platform: &crate::platform::Platform,
+    ) -> Result<ImageConfig> {
+        let m = self.get_manifest_for(image, platform)?;
+        self.get_config(image, &m.manifest.config.digest)
+    }
 }
 
 /// How to download a blob ([`Client::get_blob_with`], [`Client::download_blob`]).

@@ -28,6 +28,7 @@ const BLOB_ATTEMPTS: u32 = 3;
 
 /// What to copy ([`Client::copy_image`]).
 #[derive(Debug, Clone, Default)]
+#[must_use]
 pub struct CopyOptions {
     platform: Option<Platform>,
 }
@@ -74,14 +75,14 @@ impl Client {
     /// # let client = dockreg::Client::new()?;
     /// let src: dockreg::Reference = "127.0.0.1:5000/app:1.0".parse()?;
     /// let dst: dockreg::Reference = "127.0.0.1:5001/mirror/app:1.0".parse()?;
-    /// let digest = client.copy_image(&src, &dst, &dockreg::CopyOptions::new())?;
+    /// let digest = client.copy_image(&src, &dst, dockreg::CopyOptions::new())?;
     /// # Ok::<(), dockreg::Error>(())
     /// ```
     pub fn copy_image(
         &self,
         src: &Reference,
         dst: &Reference,
-        options: &CopyOptions,
+        options: CopyOptions,
     ) -> Result<Digest> {
         let mut c = Copier::new(self, src, dst);
         let mut raw = self.get_raw_manifest(src)?;
