@@ -63,7 +63,7 @@ pub use auth::GoogleCredentialsSource;
 pub use auth::{Credentials, DockerConfigSource};
 pub use cancel::{CANCEL_POLL, CancelToken};
 pub use client::ClientBuilder;
-pub use client::{Client, ManifestHead, ResolvedManifest};
+pub use client::{BlobReader, Client, ManifestHead, ResolvedManifest};
 pub use client::{
     CopyOptions, DEFAULT_STREAM_CHUNK, DownloadOptions, Progress, ReadSeek, UploadOptions,
 };

@@ -1,5 +1,6 @@
 //! The [`Client`] and its operations, one file per resource.
 
+mod blob_reader;
 mod blobs;
 mod builder;
 mod copy;
@@ -20,6 +21,7 @@ use crate::error::Result;
 use crate::reference::Repository;
 use crate::transport::{Session, Transport};
 
+pub use blob_reader::BlobReader;
 pub use blobs::DownloadOptions;
 pub use builder::ClientBuilder;
 pub use copy::CopyOptions;
