@@ -6,6 +6,11 @@
 
 use crate::error::{Error, ErrorEntry, RegistryError};
 
+/// A manifest's bytes parsed for a media type, as every manifest the client reads is.
+pub fn parse_manifest(bytes: &[u8], media_type: &str) -> crate::Result<crate::Manifest> {
+    crate::manifest::parse_manifest(bytes, media_type)
+}
+
 /// The `rel="next"` target among `Link` header values, as paginated listings read it.
 pub fn next_link(values: &[&str]) -> Option<String> {
     crate::client::listing::next_link(values)
