@@ -35,7 +35,7 @@
 //! # Ok::<(), dockreg::Error>(())
 //! ```
 #![deny(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 pub mod auth;
 mod cancel;

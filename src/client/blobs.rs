@@ -356,6 +356,7 @@ impl Client {
 }
 
 /// How to download a blob ([`Client::get_blob_with`], [`Client::download_blob`]).
+#[must_use]
 pub struct DownloadOptions<'a> {
     size: Option<u64>,
     resume_attempts: u32,

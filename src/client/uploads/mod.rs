@@ -66,6 +66,7 @@ pub type Progress<'a> = &'a mut dyn FnMut(u64, Option<u64>) -> bool;
 /// let digest = client.push_blob(&repo, &mut data.as_slice(), options)?;
 /// # Ok::<(), dockreg::Error>(())
 /// ```
+#[must_use]
 pub struct UploadOptions<'a> {
     digest: Option<Digest>,
     size: Option<u64>,
