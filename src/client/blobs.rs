@@ -28,8 +28,13 @@ impl Client {
         format!("{}/blobs/{digest}", self.repo_base(repository))
     }
 
-    /// Size of a blob when the repository has it, `None` when it does not (404). An answer
-    /// without `Content-Length` is an [`Error::InvalidResponse`].
+    /// Size of a blob when the repository has it, `None` when it does not (404), like every
+    /// `head_*` method. One HEAD. A [`Reference`] may be given for the repository: its tag
+    /// and digest are not used.
+    ///
+    /// # Errors
+    /// [`Error::InvalidResponse`] for an answer without `Content-Length`; any non-2xx answer
+    /// other than 404, transport and authentication errors.
     pub fn head_blob(
         &self,
         repository: &impl AsRef<Repository>,
@@ -66,7 +71,14 @@ impl Client {
 
     /// A blob read into memory, verified against its digest; fails past `limit` bytes. Up to
     /// the manifest size limit it is bounded like a metadata request (the request timeout);
-    /// a larger limit makes it a transfer, bounded by the stall timeout.
+    /// a larger limit makes it a transfer, bounded by the stall timeout. One GET (retried as a
+    /// whole when its body breaks off). A [`Reference`] may be given for the repository: its
+    /// tag and digest are not used.
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] past `limit`; [`Error::DigestMismatch`]; [`Error::NotFound`];
+    /// [`Error::InvalidDigest`] for an algorithm dockreg cannot verify; transport,
+    /// authentication and registry errors.
     pub fn get_blob_bytes(
         &self,
         repository: &impl AsRef<Repository>,
@@ -91,7 +103,11 @@ impl Client {
 
     /// Streams a blob into `out`, hashing as it goes; returns the bytes written. On a digest
     /// mismatch the error comes after the bytes were written: callers writing a file must
-    /// discard it then ([`Client::download_blob`] does).
+    /// discard it then ([`Client::download_blob`] does). [`Client::get_blob_with`] with default
+    /// options; to read a blob instead, see [`Client::open_blob`].
+    ///
+    /// # Errors
+    /// As [`Client::get_blob_with`].
     pub fn get_blob(
         &self,
         repository: &impl AsRef<Repository>,
@@ -110,6 +126,16 @@ impl Client {
     /// checked over everything written; redirects to storage hosts are followed without
     /// Authorization. When neither the options nor the answer give the size, a HEAD asks for
     /// it, so an endless body cannot fill the output.
+    ///
+    /// Requests: one GET, one more per resumption (at most `resume_attempts` in a row), and a
+    /// HEAD when the size is unknown. A [`Reference`] may be given for the repository: its tag
+    /// and digest are not used.
+    ///
+    /// # Errors
+    /// [`Error::DigestMismatch`] (after the bytes were written); [`Error::InvalidResponse`]
+    /// for a body longer or shorter than its size or a bad `Content-Range`; [`Error::Io`]
+    /// when `out` fails; [`Error::Cancelled`] when the progress callback returns `false`;
+    /// [`Error::NotFound`], transport, authentication and registry errors.
     pub fn get_blob_with(
         &self,
         repository: &impl AsRef<Repository>,
@@ -263,7 +289,12 @@ impl Client {
 
     /// Downloads a blob to `path`: written to a temporary file in the same directory, checked
     /// against the digest, then renamed into place. On any failure the temporary file is
-    /// removed, so `path` is either absent (or untouched) or complete and verified.
+    /// removed, so `path` is either absent (or untouched) or complete and verified. Requests as
+    /// [`Client::get_blob_with`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when `path` names no file; [`Error::Io`] for the local file
+    /// (creating, writing, syncing, renaming); as [`Client::get_blob_with`].
     pub fn download_blob(
         &self,
         repository: &impl AsRef<Repository>,
@@ -316,7 +347,13 @@ impl Client {
         result
     }
 
-    /// The image config blob `config_digest` of a repository (the seed's `Client.GetConfig`).
+    /// The image config blob `config_digest` of a repository (the seed's `Client.GetConfig`),
+    /// verified against its digest and read up to 16 MiB. One GET. A [`Reference`] may be
+    /// given for the repository: its tag and digest are not used.
+    ///
+    /// # Errors
+    /// [`Error::InvalidResponse`] when the blob is not an image config; as
+    /// [`Client::get_blob_bytes`].
     pub fn get_config(
         &self,
         repository: &impl AsRef<Repository>,
@@ -333,7 +370,11 @@ impl Client {
     }
 
     /// The config of the image `image` names, for the client's platform (the seed's
-    /// package-level `GetConfig`: manifest, then config).
+    /// package-level `GetConfig`: manifest, then config). Requests: as
+    /// [`Client::get_manifest`], plus one GET of the config.
+    ///
+    /// # Errors
+    /// As [`Client::get_manifest`] and [`Client::get_config`].
     pub fn get_image_config(&self, image: &Reference) -> Result<ImageConfig> {
         let m = self.get_manifest(image)?;
         self.get_config(image, &m.manifest.config.digest)

@@ -317,7 +317,15 @@ impl Client {
     }
 
     /// Uploads manifest bytes under `image`'s tag (or digest) with their media type, and returns
-    /// their digest. The registry's `Docker-Content-Digest` must agree with it.
+    /// their digest (sha256 of the bytes, or the digest `image` carries, which they must
+    /// match). The registry's `Docker-Content-Digest` must agree with it. One PUT; the blobs
+    /// and child manifests it references must already be in the repository.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for an empty media type; [`Error::DigestMismatch`] when the bytes
+    /// do not match `image`'s digest or the registry announces another; registry errors (such
+    /// as 400 `MANIFEST_BLOB_UNKNOWN` or `MANIFEST_INVALID`), transport and authentication
+    /// errors.
     pub fn put_manifest(
         &self,
         image: &Reference,
@@ -373,7 +381,12 @@ impl Client {
     }
 
     /// Points `new_tag` at the manifest `image` names: the bytes are uploaded exactly as
-    /// received, with the media type they were served with (the seed's `SetTag`).
+    /// received, with the media type they were served with (the seed's `SetTag`), so the
+    /// digest (returned) does not change. Two requests: a GET and a PUT.
+    ///
+    /// # Errors
+    /// [`Error::InvalidReference`] for an invalid tag (before any request); as
+    /// [`Client::get_raw_manifest`] and [`Client::put_manifest`].
     pub fn set_tag(&self, image: &Reference, new_tag: &str) -> Result<Digest> {
         let target = image.with_tag(new_tag)?;
         let raw = self.get_raw_manifest(image)?;
@@ -388,7 +401,13 @@ impl Client {
 
 impl Client {
     /// Deletes the manifest `image` names by digest (202), and with it every tag pointing at it.
-    /// `image` must carry a digest: to remove one tag only, use [`Client::delete_tag`].
+    /// `image` must carry a digest: to remove one tag only, use [`Client::delete_tag`]. One
+    /// DELETE.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when `image` has no digest (before any request);
+    /// [`Error::NotFound`]; [`Error::Denied`] or [`Error::Unauthorized`] without the `delete`
+    /// permission; 405 ([`Error::Registry`]) where deletes are switched off; transport errors.
     pub fn delete_manifest(&self, image: &Reference) -> Result<()> {
         let Some(digest) = image.digest() else {
             return Err(Error::InvalidInput(format!(
@@ -410,9 +429,14 @@ impl Client {
     /// Deletes the tag `image` names, leaving the manifest and its other tags in place
     /// (`DELETE /manifests/<tag>`, OCI 1.1).
     ///
-    /// Registries that cannot delete a tag on its own (distribution 2.x answers 400
+    /// One DELETE. Registries that cannot delete a tag on its own (distribution 2.x answers 400
     /// `DIGEST_INVALID`, others `UNSUPPORTED` or 405) give [`Error::Unsupported`]: the manifest is
     /// never deleted by digest instead, since that would remove every other tag on it too.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when `image` has no tag or also has a digest (before any
+    /// request); [`Error::Unsupported`] as above; [`Error::NotFound`]; permission, transport
+    /// and other registry errors.
     pub fn delete_tag(&self, image: &Reference) -> Result<()> {
         let Some(tag) = image.tag() else {
             return Err(Error::InvalidInput(format!("{image} has no tag to delete")));
@@ -446,7 +470,11 @@ impl Client {
     }
 
     /// The platforms of an image: of each entry of an index (attestation entries left out), or
-    /// the one of a single image (from its config).
+    /// the one of a single image (from its config). Requests: one GET for an index; a GET of
+    /// the manifest and one of its config for a single image.
+    ///
+    /// # Errors
+    /// As [`Client::get_raw_manifest`] and, for a single image, [`Client::get_config`].
     pub fn list_platforms(&self, image: &Reference) -> Result<Vec<Platform>> {
         let raw = self.get_raw_manifest(image)?;
         match self.parse_served_manifest(&raw, image)? {

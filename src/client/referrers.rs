@@ -30,6 +30,14 @@ impl Client {
     /// default; more is [`Error::TooLarge`]); more entries
     /// over all pages than the client's listing entry limit (1,000,000 by default) is
     /// [`Error::InvalidResponse`] naming the limit.
+    ///
+    /// Requests: a HEAD to resolve a tag ([`Client::get_digest`]); one GET per page of
+    /// `/referrers/<digest>`; where that API is missing (404), one GET of the fallback tag.
+    ///
+    /// # Errors
+    /// Those above; [`Error::InvalidResponse`] for a page that is not an index; as
+    /// [`Client::get_digest`] for the subject; transport, authentication and registry errors.
+    /// A subject with no referrers gives an empty list, not an error.
     pub fn list_referrers(
         &self,
         image: &Reference,
@@ -129,6 +137,13 @@ impl Client {
     /// digest. When the registry does not confirm the subject (no `OCI-Subject` header: no
     /// referrers API), the fallback index tagged `<alg>-<hex>` of the subject gets an entry for
     /// it (read, extended, written back; concurrent pushers can race, as the spec notes).
+    ///
+    /// Requests: one PUT; without the referrers API, also a GET of the fallback index and a
+    /// PUT of it (skipped when it already lists this manifest).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when the manifest does not parse or has no `subject`; as
+    /// [`Client::put_manifest`].
     pub fn push_referrer(
         &self,
         repository: &Reference,

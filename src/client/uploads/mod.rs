@@ -200,8 +200,18 @@ impl Client {
     /// 416), the upload's status (`GET`, `Range`) says where to continue. A plain reader can go
     /// back only within the chunk it holds in memory; a seekable source
     /// ([`Client::push_blob_seekable`], [`Client::push_blob_file`]) can always continue, or start a
-    /// new session when the registry lost the old one. A blob is committed only by a `PUT` whose
-    /// digest the registry checked.
+    /// new session when the registry lost the old one (starting again from the first byte). A
+    /// blob is committed only by a `PUT` whose digest the registry checked.
+    ///
+    /// A [`Reference`](crate::Reference) may be given for the repository: its tag and digest
+    /// are not used.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the source fails; [`Error::InvalidInput`] when it yields more or
+    /// fewer bytes than [`UploadOptions::size`], or [`UploadOptions::mount_from`] is on another
+    /// registry; [`Error::DigestMismatch`] when the bytes do not match
+    /// [`UploadOptions::digest`]; [`Error::Cancelled`] from the progress callback; transport,
+    /// authentication and registry errors once the resume attempts are spent.
     pub fn push_blob(
         &self,
         repository: &impl AsRef<Repository>,
@@ -212,8 +222,10 @@ impl Client {
         self.upload(repository, Source::Plain(source), options)
     }
 
-    /// Like [`Client::push_blob`] for a seekable source, uploaded from its start: the size is taken from the source's length when not given, and a failed upload can
-    /// always resume (or start again when the registry lost the session).
+    /// Like [`Client::push_blob`] for a seekable source, uploaded from its start: the size is
+    /// taken from the source's length when not given, and a failed upload can always resume
+    /// (or start again when the registry lost the session). Requests and errors as
+    /// [`Client::push_blob`].
     pub fn push_blob_seekable(
         &self,
         repository: &impl AsRef<Repository>,
@@ -233,7 +245,12 @@ impl Client {
         self.upload(repository, Source::Seekable(source), options)
     }
 
-    /// Uploads a file as a blob (its size known, resumable); returns its digest.
+    /// Uploads a file as a blob (its size known, resumable); returns its digest. Requests as
+    /// [`Client::push_blob`].
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the file when it cannot be opened or read; as
+    /// [`Client::push_blob`].
     pub fn push_blob_file(
         &self,
         repository: &impl AsRef<Repository>,
@@ -255,8 +272,11 @@ impl Client {
         self.push_blob_seekable(repository, &mut file, options)
     }
 
-    /// Uploads bytes held in memory (digest computed first, skipped when present); returns the
-    /// digest.
+    /// Uploads bytes held in memory (digest computed first) and returns the digest. Requests: a
+    /// HEAD, and only when the repository lacks the blob a POST and one PUT with the bytes.
+    ///
+    /// # Errors
+    /// Transport, authentication and registry errors (as [`Client::push_blob`]).
     pub fn push_blob_bytes(
         &self,
         repository: &impl AsRef<Repository>,
@@ -270,8 +290,18 @@ impl Client {
     }
 
     /// Mounts blob `digest` from repository `from` of the same registry into `repository`.
-    /// True when mounted (201); false when the registry answered with an upload session instead
-    /// (202: the source lacks the blob, or the registry does not mount), which is cancelled.
+    /// True when mounted (201); **false** when the registry answered with an upload session
+    /// instead (202: the source lacks the blob, or the registry does not mount): that session
+    /// is cancelled and nothing is uploaded, so the caller pushes the blob itself
+    /// ([`UploadOptions::mount_from`] does both in one call). [`Reference`](crate::Reference)s
+    /// may be given for either repository: their tags and digests are not used.
+    ///
+    /// Requests: one POST (`?mount=&from=`), plus a best-effort DELETE of the session on 202.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when `from` is on another registry (before any request);
+    /// [`Error::Unauthorized`] or [`Error::Denied`] without push on `repository` or pull on
+    /// `from`; transport and registry errors.
     pub fn mount_blob(
         &self,
         repository: &impl AsRef<Repository>,
@@ -290,6 +320,12 @@ impl Client {
     }
 
     /// Deletes blob `digest` from a repository (202). Manifests using it may still be served.
+    /// One DELETE. A [`Reference`](crate::Reference) may be given for the repository: its tag
+    /// and digest are not used.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`]; [`Error::Denied`] or [`Error::Unauthorized`] without the `delete`
+    /// permission; 405 ([`Error::Registry`]) where deletes are switched off; transport errors.
     pub fn delete_blob(&self, repository: &impl AsRef<Repository>, digest: &Digest) -> Result<()> {
         let repository = repository.as_ref();
         let req = Request::new(
