@@ -1388,6 +1388,67 @@ mod tests {
     }
 
     #[test]
+    fn repositories_validate_and_normalise() {
+        let r: Repository = "ubuntu".parse().unwrap();
+        assert_eq!((r.registry(), r.path()), ("docker.io", "library/ubuntu"));
+        assert_eq!(r.api_host(), "registry-1.docker.io");
+        let r: Repository = "index.docker.io/org/app".parse().unwrap();
+        assert_eq!(r.to_string(), "docker.io/org/app");
+        let r: Repository = "[::1]:5000/a/b".parse().unwrap();
+        assert_eq!((r.registry(), r.path()), ("[::1]:5000", "a/b"));
+        assert_eq!(
+            Repository::new("docker.io", "ubuntu").unwrap().path(),
+            "library/ubuntu"
+        );
+
+        // A tag or digest names an image, not a repository.
+        let d = dg();
+        for input in [
+            "r.example/app:1".to_string(),
+            format!("r.example/app@{d}"),
+            "".into(),
+            "r.example/App".into(),
+            "r.example/a//b".into(),
+        ] {
+            assert!(
+                matches!(
+                    input.parse::<Repository>(),
+                    Err(Error::InvalidReference { .. })
+                ),
+                "{input:?}"
+            );
+        }
+        for (registry, path) in [
+            ("nodots", "app"),
+            ("r.example", ""),
+            ("r.example", "a b"),
+            ("r.example:99999", "app"),
+            ("", "app"),
+        ] {
+            assert!(
+                Repository::new(registry, path).is_err(),
+                "{registry} {path}"
+            );
+        }
+
+        // A reference holds its repository; the conversions keep it.
+        let image: Reference = format!("r.example:5000/team/app:1@{d}").parse().unwrap();
+        let repo: &Repository = image.as_ref();
+        assert_eq!(repo, image.repository());
+        assert_eq!(repo.to_string(), image.name());
+        assert_eq!(image.path(), "team/app");
+        assert_eq!(Repository::from(image.clone()), *repo);
+        let bare = Reference::from(repo.clone());
+        assert_eq!((bare.tag(), bare.digest()), (None, None));
+        assert_eq!(
+            repo.with_tag("2").unwrap().to_string(),
+            "r.example:5000/team/app:2"
+        );
+        assert!(repo.with_tag("-bad").is_err());
+        assert_eq!(repo.reference().manifest_reference(), "latest");
+    }
+
+    #[test]
     fn split_image_cases() {
         let d = dg();
         let cases: Vec<(String, (&str, &str, &str))> = vec![
