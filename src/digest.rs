@@ -70,7 +70,12 @@ impl Digest {
         })
     }
 
-    /// Checks `bytes` against this digest; `url` names where they came from in the error.
+    /// Checks `bytes` against this digest; `url` names where they came from in the error (its
+    /// query is left out).
+    ///
+    /// # Errors
+    /// [`Error::DigestMismatch`] when they differ; [`Error::InvalidDigest`] for an algorithm
+    /// dockreg cannot compute (sha256 and sha512 can be verified).
     pub fn verify(&self, bytes: &[u8], url: &str) -> Result<()> {
         let mut h = self.hasher()?;
         h.update(bytes);

@@ -306,6 +306,9 @@ impl Reference {
     }
 
     /// The same repository with tag `tag` and no digest.
+    ///
+    /// # Errors
+    /// [`Error::InvalidReference`] when `tag` is not a valid tag.
     pub fn with_tag(&self, tag: &str) -> Result<Self> {
         check_tag(tag).map_err(|reason| invalid(&format!("{}:{tag}", self.name()), reason))?;
         Ok(Self {

@@ -67,12 +67,17 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    /// A client with default options.
+    /// A client with default options (see [`ClientBuilder`] for each default). No request is
+    /// sent until an operation is called; each operation documents its requests.
+    ///
+    /// # Errors
+    /// As [`ClientBuilder::build`] (the platform's certificate store is read on the first
+    /// HTTPS connection, not here).
     pub fn new() -> Result<Self> {
         Self::builder().build()
     }
 
-    /// A builder for a client with other options.
+    /// A builder for a client with other options; the same as [`ClientBuilder::new`].
     pub fn builder() -> ClientBuilder {
         ClientBuilder::new()
     }
