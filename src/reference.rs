@@ -429,7 +429,7 @@ pub fn parse_registry(s: &str) -> Result<String> {
 }
 
 /// The registry host requests for `registry` go to: Docker Hub maps to `registry-1.docker.io`.
-pub fn api_host(registry: &str) -> &str {
+pub(crate) fn api_host(registry: &str) -> &str {
     if registry == DOCKER_HUB || registry == LEGACY_DOCKER_HUB {
         DOCKER_HUB_API
     } else {
