@@ -38,6 +38,10 @@ fn manifest_put_get_delete() {
     assert!(err.is_not_found(), "{err}");
     let err = c.get_raw_manifest(&r).unwrap_err();
     assert!(err.is_not_found(), "tag v1 goes with the manifest: {err}");
+    // The head_* rule on the real registry: absent is Ok(None) for manifests and blobs alike.
+    assert_eq!(c.head_manifest(&by_digest).unwrap(), None);
+    assert_eq!(c.head_manifest(&r).unwrap(), None);
+    assert_eq!(c.head_blob(&r, &c_digest(b"never pushed")).unwrap(), None);
     assert!(raw_tags(&reg.url(), "app/m").is_empty());
     // Blobs stay (distribution deletes them only by garbage collection).
     assert!(
