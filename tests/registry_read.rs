@@ -408,7 +408,7 @@ fn every_platform_of_an_index_from_one_client() {
     use std::io::Read;
     let f = shared();
     let c = client();
-    let index = image(&f, &f.oci_index.reference());
+    let index = image(f, &f.oci_index.reference());
     assert_eq!(c.get_digest(&index).unwrap().as_str(), f.oci_index.digest);
     assert!(
         f.oci_index.children.len() >= 2,
