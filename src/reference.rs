@@ -74,7 +74,12 @@ const MAX_TAG_LEN: usize = 128;
 
 /// A parsed, validated and normalised image reference such as `docker.io/library/ubuntu:22.04`.
 ///
-/// A reference may carry a tag, a digest, both, or neither.
+/// A reference may carry a tag, a digest, both, or neither. [`Reference::repository`] is the
+/// [`Repository`] it is in; [`Reference::path`] that repository's path.
+///
+/// In JSON it is an object `{"registry", "repository", "tag", "digest"}` (`repository` holds
+/// the path, as in the C API; absent parts are `null`); it deserializes from that object or
+/// from a reference string, validated either way.
 ///
 /// ```
 /// let r: dockreg::Reference = "ubuntu:22.04".parse()?;
