@@ -313,7 +313,7 @@ fn run(args: &[String]) -> Result<(), Failure> {
                             "skipped": skipped_json(&report.skipped)}),
                 )?;
             } else {
-                let digest = client.copy_image(&src, &dst, &dockreg::CopyOptions::new())?;
+                let digest = client.copy_image(&src, &dst, dockreg::CopyOptions::new())?;
                 print_json(
                     &mut out,
                     &json!({"image": dst.to_string(), "digest": digest}),
@@ -423,7 +423,7 @@ fn parsed(input: &str, r: &Reference) -> serde_json::Value {
     json!({
         "input": input,
         "registry": r.registry(),
-        "repository": r.repository(),
+        "repository": r.path(),
         "tag": r.tag(),
         "digest": r.digest(),
     })

@@ -61,7 +61,7 @@ impl Digest {
     }
 
     /// A hasher for this digest's algorithm, or an error when dockreg cannot compute it.
-    pub fn hasher(&self) -> Result<Hasher> {
+    pub(crate) fn hasher(&self) -> Result<Hasher> {
         Hasher::for_algorithm(self.algorithm()).ok_or_else(|| {
             invalid(
                 &self.text,
@@ -70,7 +70,12 @@ impl Digest {
         })
     }
 
-    /// Checks `bytes` against this digest; `url` names where they came from in the error.
+    /// Checks `bytes` against this digest; `url` names where they came from in the error (its
+    /// query is left out).
+    ///
+    /// # Errors
+    /// [`Error::DigestMismatch`] when they differ; [`Error::InvalidDigest`] for an algorithm
+    /// dockreg cannot compute (sha256 and sha512 can be verified).
     pub fn verify(&self, bytes: &[u8], url: &str) -> Result<()> {
         let mut h = self.hasher()?;
         h.update(bytes);
@@ -166,7 +171,7 @@ impl<'de> serde::Deserialize<'de> for Digest {
 
 /// An incremental hash for one of the algorithms dockreg can verify.
 #[derive(Clone)]
-pub enum Hasher {
+pub(crate) enum Hasher {
     /// sha256
     Sha256(Sha256),
     /// sha512
@@ -175,7 +180,7 @@ pub enum Hasher {
 
 impl Hasher {
     /// A new sha256 hasher.
-    pub fn sha256() -> Self {
+    pub(crate) fn sha256() -> Self {
         Self::Sha256(Sha256::new())
     }
 
@@ -188,7 +193,7 @@ impl Hasher {
     }
 
     /// Feeds bytes.
-    pub fn update(&mut self, bytes: &[u8]) {
+    pub(crate) fn update(&mut self, bytes: &[u8]) {
         match self {
             Self::Sha256(h) => h.update(bytes),
             Self::Sha512(h) => h.update(bytes),
@@ -196,7 +201,7 @@ impl Hasher {
     }
 
     /// The digest of everything fed so far.
-    pub fn finish(self) -> Digest {
+    pub(crate) fn finish(self) -> Digest {
         match self {
             Self::Sha256(h) => Digest::from_hash("sha256", &h.finalize()),
             Self::Sha512(h) => Digest::from_hash("sha512", &h.finalize()),
@@ -204,7 +209,7 @@ impl Hasher {
     }
 
     /// Finishes and compares with `expected`; `url` names the source in the error.
-    pub fn finish_and_check(self, expected: &Digest, url: &str) -> Result<()> {
+    pub(crate) fn finish_and_check(self, expected: &Digest, url: &str) -> Result<()> {
         let actual = self.finish();
         if &actual == expected {
             Ok(())
@@ -227,7 +232,18 @@ impl fmt::Debug for Hasher {
     }
 }
 
-/// A writer that hashes and counts everything written through it.
+/// A writer that computes the sha256 digest and the size of everything written through it, for
+/// producing a blob (a layer tarball, say) and its descriptor in one pass.
+///
+/// ```
+/// use std::io::Write;
+/// let mut w = dockreg::digest::HashingWriter::sha256(Vec::new());
+/// w.write_all(b"")?;
+/// let (bytes, digest) = w.finish();
+/// assert!(bytes.is_empty());
+/// assert_eq!(digest, dockreg::Digest::sha256_of(b""));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct HashingWriter<W> {
     inner: W,
     hasher: Hasher,
@@ -235,8 +251,13 @@ pub struct HashingWriter<W> {
 }
 
 impl<W: Write> HashingWriter<W> {
+    /// Wraps `inner`, computing a sha256 digest.
+    pub fn sha256(inner: W) -> Self {
+        Self::new(inner, Hasher::sha256())
+    }
+
     /// Wraps `inner`, hashing with `hasher`.
-    pub fn new(inner: W, hasher: Hasher) -> Self {
+    pub(crate) fn new(inner: W, hasher: Hasher) -> Self {
         Self {
             inner,
             hasher,
@@ -249,9 +270,9 @@ impl<W: Write> HashingWriter<W> {
         self.written
     }
 
-    /// The inner writer and the hasher.
-    pub fn into_parts(self) -> (W, Hasher) {
-        (self.inner, self.hasher)
+    /// The inner writer (not flushed) and the digest of everything written.
+    pub fn finish(self) -> (W, Digest) {
+        (self.inner, self.hasher.finish())
     }
 }
 
@@ -326,8 +347,8 @@ mod tests {
         w.write_all(b"hel").unwrap();
         w.write_all(b"lo").unwrap();
         assert_eq!(w.written(), 5);
-        let (buf, h) = w.into_parts();
+        let (buf, d) = w.finish();
         assert_eq!(buf, b"hello");
-        assert_eq!(h.finish(), Digest::sha256_of(b"hello"));
+        assert_eq!(d, Digest::sha256_of(b"hello"));
     }
 }

@@ -170,8 +170,25 @@ impl fmt::Display for TransportErrorKind {
     }
 }
 
-/// A registry's non-2xx answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A registry's non-2xx answer: what [`Error::NotFound`], [`Error::Unauthorized`],
+/// [`Error::Denied`], [`Error::TooManyRequests`] and [`Error::Registry`] carry.
+///
+/// A fake [`RegistryApi`](crate::RegistryApi) can build one to return such errors:
+///
+/// ```
+/// use dockreg::{Error, RegistryError};
+/// let mut e = RegistryError::new("GET", "https://r.example/v2/a/manifests/x", 404);
+/// e.errors.push(dockreg::ErrorEntry::new("MANIFEST_UNKNOWN", "manifest unknown"));
+/// let err = Error::NotFound(Box::new(e));
+/// assert!(err.is_not_found());
+/// assert_eq!(
+///     err.to_string(),
+///     "not found: GET https://r.example/v2/a/manifests/x answered 404: MANIFEST_UNKNOWN (manifest unknown)"
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct RegistryError {
     /// HTTP method of the request.
     pub method: String,
@@ -183,14 +200,18 @@ pub struct RegistryError {
     pub errors: Vec<ErrorEntry>,
     /// The start of the body when it was not a registry error document (at most 512 bytes).
     pub body: Option<String>,
-    /// `Retry-After` as a delay, when the registry sent one (429, 503).
+    /// `Retry-After` as a delay, when the registry sent one (429, 503). In JSON: whole
+    /// seconds (`retryAfterSecs`).
+    #[serde(rename = "retryAfterSecs", with = "secs")]
     pub retry_after: Option<Duration>,
     /// Attempts made before this answer was final (1 when the request was not retried).
     pub attempts: u32,
 }
 
-/// One entry of a registry error body (`code` kept as the registry sent it).
+/// One entry of a registry error body (`code` kept as the registry sent it). Its JSON is the
+/// spec's (`code`, `message`, `detail`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ErrorEntry {
     /// Error code such as `MANIFEST_UNKNOWN`, exactly as sent.
     #[serde(default)]
@@ -203,7 +224,34 @@ pub struct ErrorEntry {
     pub detail: Option<serde_json::Value>,
 }
 
+impl ErrorEntry {
+    /// An entry with `code` (e.g. `MANIFEST_UNKNOWN`) and `message`, no detail.
+    pub fn new(code: &str, message: &str) -> Self {
+        Self {
+            code: code.to_string(),
+            message: message.to_string(),
+            detail: None,
+        }
+    }
+}
+
+impl std::error::Error for RegistryError {}
+
 impl RegistryError {
+    /// The answer `status` to `method url`, with no error entries or body, no `Retry-After`,
+    /// after one attempt (set the fields to add them).
+    pub fn new(method: &str, url: &str, status: u16) -> Self {
+        Self {
+            method: method.to_string(),
+            url: url.to_string(),
+            status,
+            errors: Vec::new(),
+            body: None,
+            retry_after: None,
+            attempts: 1,
+        }
+    }
+
     /// True when any entry has this error code (e.g. `"MANIFEST_UNKNOWN"`).
     pub fn has_code(&self, code: &str) -> bool {
         self.errors.iter().any(|e| e.code == code)
@@ -332,6 +380,26 @@ pub(crate) fn safe(text: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// `Option<Duration>` as whole seconds or null in JSON.
+mod secs {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_u64(d.as_secs()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Duration>, D::Error> {
+        Ok(Option::<u64>::deserialize(d)?.map(Duration::from_secs))
+    }
 }
 
 /// ` (after N attempts)` when a request was retried.

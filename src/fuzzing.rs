@@ -6,6 +6,21 @@
 
 use crate::error::{Error, ErrorEntry, RegistryError};
 
+/// The digest of `parts` fed one after the other to an incremental hasher of `digest`'s
+/// algorithm, as blob streams are hashed; `None` for an algorithm that cannot be computed.
+pub fn hash_parts(digest: &crate::Digest, parts: &[&[u8]]) -> Option<crate::Digest> {
+    let mut h = digest.hasher().ok()?;
+    for p in parts {
+        h.update(p);
+    }
+    Some(h.finish())
+}
+
+/// A manifest's bytes parsed for a media type, as every manifest the client reads is.
+pub fn parse_manifest(bytes: &[u8], media_type: &str) -> crate::Result<crate::Manifest> {
+    crate::manifest::parse_manifest(bytes, media_type)
+}
+
 /// The `rel="next"` target among `Link` header values, as paginated listings read it.
 pub fn next_link(values: &[&str]) -> Option<String> {
     crate::client::listing::next_link(values)

@@ -13,7 +13,9 @@ use crate::error::Error;
 
 /// The configuration blob of an image (Docker and OCI): the seed's `ImageConfig` plus the OCI
 /// fields. Unknown fields are ignored; `null` lists and a malformed `created` read as empty.
+/// Its JSON keys are the config document's (Docker's and OCI's).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ImageConfig {
     /// CPU architecture.
     #[serde(default, deserialize_with = "null_default")]
@@ -68,6 +70,7 @@ pub struct ImageConfig {
 
 /// Execution parameters of an image (`config` in the image config).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ContainerConfig {
     /// Attach standard error (Docker).
     #[serde(rename = "AttachStderr", default, deserialize_with = "null_default")]
@@ -139,6 +142,7 @@ pub struct ContainerConfig {
 
 /// One step of an image's build history.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct History {
     /// Author of the step.
     #[serde(default, deserialize_with = "null_default")]
@@ -167,6 +171,7 @@ pub struct History {
 
 /// Layer content addresses of an image.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RootFs {
     /// Digests of the uncompressed layers.
     #[serde(default, deserialize_with = "null_default")]
@@ -204,7 +209,32 @@ fn ser_time<S: serde::Serializer>(t: &Option<OffsetDateTime>, s: S) -> Result<S:
 /// One image in a repository: a manifest digest with its tags, size and times (the seed's
 /// `ImageInstance`). Ordered by created, then uploaded, then size, then digest, as the seed's
 /// `ImageInstanceSlice`; unknown times sort first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+///
+/// # JSON
+/// dockreg's own types use camelCase keys: `digest`, `imageSizeBytes` (GCR's name, kept by
+/// the C API), `tags`, `created`, `uploaded`, times as RFC 3339 strings or `null` when unknown.
+/// The seed wrote other keys (`tag`, `timeCreatedMs`, `timeUploadedMs`, times as Go's
+/// `time.Time`, the zero time when unknown): [`ImageInstance::seed_json`] writes those, and
+/// deserializing reads either form.
+///
+/// ```
+/// use dockreg::{Digest, ImageInstance};
+/// let mut i = ImageInstance::new(Digest::sha256_of(b"m"), 1234);
+/// i.tags = vec!["1.0".into()];
+/// let ours = serde_json::to_value(&i).unwrap();
+/// assert_eq!(ours["imageSizeBytes"], 1234);
+/// assert_eq!(ours["tags"][0], "1.0");
+/// assert!(ours["created"].is_null());
+/// let seed = serde_json::to_value(i.seed_json()).unwrap();
+/// assert_eq!(seed["tag"][0], "1.0");
+/// assert_eq!(seed["timeCreatedMs"], "0001-01-01T00:00:00Z");
+/// // Both forms read back to the same instance.
+/// assert_eq!(serde_json::from_value::<ImageInstance>(ours).unwrap(), i);
+/// assert_eq!(serde_json::from_value::<ImageInstance>(seed).unwrap(), i);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ImageInstance {
     /// Manifest digest.
     pub digest: Digest,
@@ -212,14 +242,92 @@ pub struct ImageInstance {
     #[serde(rename = "imageSizeBytes")]
     pub size_bytes: u64,
     /// Tags pointing at this digest, sorted.
-    #[serde(rename = "tags")]
+    #[serde(default, alias = "tag", deserialize_with = "null_default")]
     pub tags: Vec<String>,
     /// When the image was created, if known.
-    #[serde(serialize_with = "ser_time")]
+    #[serde(
+        default,
+        alias = "timeCreatedMs",
+        serialize_with = "ser_time",
+        deserialize_with = "instance_time"
+    )]
     pub created: Option<OffsetDateTime>,
     /// When the image was uploaded, if the registry says.
-    #[serde(serialize_with = "ser_time")]
+    #[serde(
+        default,
+        alias = "timeUploadedMs",
+        serialize_with = "ser_time",
+        deserialize_with = "instance_time"
+    )]
     pub uploaded: Option<OffsetDateTime>,
+}
+
+impl ImageInstance {
+    /// An instance of manifest `digest` of `size_bytes` bytes, with no tags and unknown times
+    /// (set the fields to fill them in).
+    pub fn new(digest: Digest, size_bytes: u64) -> Self {
+        Self {
+            digest,
+            size_bytes,
+            tags: Vec::new(),
+            created: None,
+            uploaded: None,
+        }
+    }
+
+    /// A view of this instance that serializes with the seed's JSON keys: `digest`,
+    /// `imageSizeBytes`, `tag`, `timeCreatedMs`, `timeUploadedMs`, times written as Go writes a
+    /// `time.Time` (RFC 3339; `0001-01-01T00:00:00Z` when unknown).
+    pub fn seed_json(&self) -> SeedImageInstance<'_> {
+        SeedImageInstance(self)
+    }
+}
+
+/// An [`ImageInstance`] serialized with the seed's JSON keys ([`ImageInstance::seed_json`]).
+#[derive(Debug, Clone, Copy)]
+pub struct SeedImageInstance<'a>(&'a ImageInstance);
+
+impl Serialize for SeedImageInstance<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Wire<'a> {
+            digest: &'a Digest,
+            image_size_bytes: u64,
+            tag: &'a [String],
+            time_created_ms: String,
+            time_uploaded_ms: String,
+        }
+        let go_time = |t: &Option<OffsetDateTime>| {
+            t.and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .unwrap_or_else(|| GO_ZERO_TIME.to_string())
+        };
+        Wire {
+            digest: &self.0.digest,
+            image_size_bytes: self.0.size_bytes,
+            tag: &self.0.tags,
+            time_created_ms: go_time(&self.0.created),
+            time_uploaded_ms: go_time(&self.0.uploaded),
+        }
+        .serialize(s)
+    }
+}
+
+/// Go's zero `time.Time` as JSON: the seed's "unknown".
+const GO_ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+
+/// An instance time: RFC 3339, or null; Go's zero time (the seed's "unknown") is `None`.
+fn instance_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTime>, D::Error> {
+    let v = Option::<String>::deserialize(d)?;
+    match v.as_deref() {
+        None | Some(GO_ZERO_TIME) => Ok(None),
+        Some(s) => OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+    }
 }
 
 impl Ord for ImageInstance {

@@ -9,9 +9,18 @@ use crate::error::{Error, Result};
 use crate::media_type;
 use crate::platform::Platform;
 
-/// A reference to content by digest: the seed's `MediaConfig`, plus the OCI fields.
+/// A reference to content by digest: the seed's `MediaConfig`, plus the OCI fields. Its JSON is
+/// the OCI descriptor's.
+///
+/// ```
+/// let d = dockreg::Descriptor::new(dockreg::media_type::OCI_EMPTY, dockreg::Digest::sha256_of(b"{}"), 2);
+/// let json = serde_json::to_string(&d).unwrap();
+/// assert!(json.starts_with(r#"{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:"#));
+/// assert_eq!(serde_json::from_str::<dockreg::Descriptor>(&json).unwrap(), d);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Descriptor {
     /// Media type of the referenced content.
     #[serde(default)]
@@ -54,8 +63,10 @@ impl Descriptor {
 }
 
 /// A single-image manifest: Docker v2 schema 2 or OCI image manifest (the seed's `Manifest`).
+/// Its JSON is the manifest document's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ImageManifest {
     /// Always 2.
     pub schema_version: u32,
@@ -79,6 +90,20 @@ pub struct ImageManifest {
 }
 
 impl ImageManifest {
+    /// An OCI image manifest (`schemaVersion` 2, `mediaType` set) of `config` and `layers`,
+    /// with no artifact type, subject or annotations (set the fields to add them).
+    pub fn new(config: Descriptor, layers: Vec<Descriptor>) -> Self {
+        Self {
+            schema_version: 2,
+            media_type: Some(media_type::OCI_MANIFEST.to_string()),
+            artifact_type: None,
+            config,
+            layers,
+            subject: None,
+            annotations: None,
+        }
+    }
+
     /// Config size plus the sizes of all layers.
     pub fn total_size(&self) -> u64 {
         self.layers
@@ -101,9 +126,10 @@ impl ImageManifest {
     }
 }
 
-/// An OCI image index or a Docker manifest list.
+/// An OCI image index or a Docker manifest list. Its JSON is the index document's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ImageIndex {
     /// Always 2.
     pub schema_version: u32,
@@ -125,6 +151,19 @@ pub struct ImageIndex {
 }
 
 impl ImageIndex {
+    /// An OCI image index (`schemaVersion` 2, `mediaType` set) listing `manifests`, with no
+    /// artifact type, subject or annotations (set the fields to add them).
+    pub fn new(manifests: Vec<Descriptor>) -> Self {
+        Self {
+            schema_version: 2,
+            media_type: Some(media_type::OCI_INDEX.to_string()),
+            artifact_type: None,
+            manifests,
+            subject: None,
+            annotations: None,
+        }
+    }
+
     /// The entry that best fits `platform` (see [`Platform::select`]).
     pub fn select(&self, platform: &Platform) -> Option<&Descriptor> {
         let i = platform.select(self.manifests.iter().map(|d| d.platform.as_ref()))?;
@@ -156,8 +195,13 @@ impl ImageIndex {
 /// A parsed manifest of either kind.
 // Parsed manifests are short-lived values, not kept in bulk: boxing the image variant would
 // only make matching on them clumsier.
+///
+/// Serialized as the document itself; deserialized by its shape (a document with `manifests`
+/// is an index), with the same checks against ambiguous documents as a manifest read from a
+/// registry.
 #[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
 pub enum Manifest {
     /// A single image.
     Image(ImageManifest),
@@ -168,8 +212,11 @@ pub enum Manifest {
 /// A manifest exactly as the registry served it: bytes, media type and digest.
 ///
 /// The bytes are what the digest is computed over; re-serialising a parsed manifest would change
-/// them, so pushes and re-tags use these.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// them, so pushes and re-tags use these. In JSON (`digest`, `mediaType`, `bytes`) the bytes are
+/// an array of numbers, kept exactly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct RawManifest {
     /// Digest of `bytes` (checked on receipt).
     pub digest: Digest,
@@ -346,8 +393,34 @@ fn check_unambiguous(bytes: &[u8], declared: Option<&str>) -> Result<(), String>
 }
 
 impl RawManifest {
+    /// Manifest bytes with their media type, and their sha256 digest computed here: to push
+    /// with [`Client::put_manifest`](crate::Client::put_manifest) or to parse.
+    ///
+    /// ```
+    /// let raw = dockreg::RawManifest::new(
+    ///     br#"{"schemaVersion":2,"manifests":[]}"#.to_vec(),
+    ///     dockreg::media_type::OCI_INDEX,
+    /// );
+    /// assert!(raw.is_index());
+    /// assert!(matches!(raw.parse()?, dockreg::Manifest::Index(_)));
+    /// # Ok::<(), dockreg::Error>(())
+    /// ```
+    pub fn new(bytes: Vec<u8>, media_type: &str) -> Self {
+        Self {
+            digest: Digest::sha256_of(&bytes),
+            media_type: media_type.to_string(),
+            bytes,
+        }
+    }
+
     /// Parses the bytes as an image manifest or an index, by media type (or by shape when the
-    /// media type is not a manifest type).
+    /// media type is not a manifest type). No request.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when the bytes do not parse as that kind of manifest, are
+    /// ambiguous (the CVE-2021-41190 class: `manifests` next to `layers` or `config`, a
+    /// `mediaType` field that disagrees with the media type), or the type is not a manifest
+    /// type dockreg reads (schema 1 is not).
     pub fn parse(&self) -> Result<Manifest> {
         parse_manifest(&self.bytes, &self.media_type)
     }
@@ -426,7 +499,7 @@ pub(crate) fn detect_media_type(bytes: &[u8], header: Option<&str>) -> Option<St
 /// names an index while it has `layers` or `config` (or an image manifest while it has
 /// `manifests`), and one whose `mediaType` field disagrees with `media_type`. Every manifest the
 /// client reads goes through here, so no path can take an index for an image or back.
-pub fn parse_manifest(bytes: &[u8], media_type: &str) -> Result<Manifest> {
+pub(crate) fn parse_manifest(bytes: &[u8], media_type: &str) -> Result<Manifest> {
     check_unambiguous(bytes, Some(media_type)).map_err(Error::InvalidInput)?;
     let bad = |e: serde_json::Error| {
         Error::InvalidInput(format!(
@@ -453,6 +526,15 @@ pub fn parse_manifest(bytes: &[u8], media_type: &str) -> Result<Manifest> {
         _ => Err(Error::InvalidInput(format!(
             "unsupported manifest media type {media_type:?} (schema 1 and unknown types are not supported)"
         ))),
+    }
+}
+
+impl<'de> Deserialize<'de> for Manifest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        let bytes = serde_json::to_vec(&value).map_err(serde::de::Error::custom)?;
+        let kind = detect_media_type(&bytes, None).unwrap_or_default();
+        parse_manifest(&bytes, &kind).map_err(serde::de::Error::custom)
     }
 }
 

@@ -8,7 +8,20 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result, clip};
 
 /// The platform an image runs on, as in an index's descriptors and an image config.
+///
+/// Its JSON is the OCI descriptor's `platform` object (`architecture`, `os`, `os.version`,
+/// `os.features`, `variant`, `features`); its text form (`Display`, `FromStr`) is
+/// `os/arch[/variant]`.
+///
+/// ```
+/// let p: dockreg::Platform = "linux/arm64/v8".parse()?;
+/// assert_eq!(p, dockreg::Platform::new("linux", "arm64").with_variant("v8"));
+/// assert_eq!(p.to_string(), "linux/arm64/v8");
+/// assert_eq!(serde_json::to_string(&p).unwrap(), r#"{"architecture":"arm64","os":"linux","variant":"v8"}"#);
+/// # Ok::<(), dockreg::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Platform {
     /// CPU architecture (`amd64`, `arm64`, ...).
     #[serde(default)]
@@ -42,6 +55,12 @@ impl Platform {
             architecture: architecture.to_string(),
             ..Self::default()
         }
+    }
+
+    /// The same platform with CPU variant `variant` (`v7`, `v8`, ...).
+    pub fn with_variant(mut self, variant: &str) -> Self {
+        self.variant = Some(variant.to_string());
+        self
     }
 
     /// `linux/amd64`, the default platform of a client.

@@ -74,22 +74,176 @@ const MAX_TAG_LEN: usize = 128;
 
 /// A parsed, validated and normalised image reference such as `docker.io/library/ubuntu:22.04`.
 ///
-/// A reference may carry a tag, a digest, both, or neither.
+/// A reference may carry a tag, a digest, both, or neither. [`Reference::repository`] is the
+/// [`Repository`] it is in; [`Reference::path`] that repository's path.
+///
+/// In JSON it is an object `{"registry", "repository", "tag", "digest"}` (`repository` holds
+/// the path, as in the C API; absent parts are `null`); it deserializes from that object or
+/// from a reference string, validated either way.
 ///
 /// ```
 /// let r: dockreg::Reference = "ubuntu:22.04".parse()?;
 /// assert_eq!(r.registry(), "docker.io");
-/// assert_eq!(r.repository(), "library/ubuntu");
+/// assert_eq!(r.path(), "library/ubuntu");
+/// assert_eq!(r.repository().to_string(), "docker.io/library/ubuntu");
 /// assert_eq!(r.tag(), Some("22.04"));
 /// assert_eq!(r.to_string(), "docker.io/library/ubuntu:22.04");
 /// # Ok::<(), dockreg::Error>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Reference {
-    registry: String,
-    repository: String,
+    repository: Repository,
     tag: Option<String>,
     digest: Option<Digest>,
+}
+
+/// A repository on a registry, such as `docker.io/library/ubuntu` or `127.0.0.1:5000/team/app`:
+/// a registry and a path, validated and normalised with the same grammar as [`Reference`], and
+/// never a tag or a digest.
+///
+/// Every [`Client`](crate::Client) method that works on a repository (tags, blobs, uploads,
+/// configs, instances) takes `&impl AsRef<Repository>`: a `Repository`, or a [`Reference`],
+/// whose tag and digest are then not used.
+///
+/// Its text form (`Display`, `FromStr`, and serde as a JSON string) is `registry/path`.
+///
+/// ```
+/// use dockreg::Repository;
+/// let repo: Repository = "ubuntu".parse()?;
+/// assert_eq!(repo.registry(), "docker.io");
+/// assert_eq!(repo.path(), "library/ubuntu");
+/// assert_eq!(repo.to_string(), "docker.io/library/ubuntu");
+/// assert_eq!(repo.with_tag("24.04")?.to_string(), "docker.io/library/ubuntu:24.04");
+/// // A tag or digest is refused: a repository names no image.
+/// assert!("ubuntu:24.04".parse::<Repository>().is_err());
+/// // The same rules as references: lower-case paths only.
+/// assert!(Repository::new("127.0.0.1:5000", "Team/App").is_err());
+/// # Ok::<(), dockreg::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Repository {
+    registry: String,
+    path: String,
+}
+
+impl Repository {
+    /// Builds a repository from a registry (`host[:port]`) and a path, validated and
+    /// normalised as [`Reference::new`] does (`index.docker.io` becomes `docker.io`; a
+    /// one-component path on Docker Hub gets `library/`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidReference`] when either part breaks the grammar, or when the registry
+    /// would be read as a path component (no `.`, no port, not `localhost`).
+    pub fn new(registry: &str, path: &str) -> Result<Self> {
+        Ok(Reference::new(registry, path, None, None)?.repository)
+    }
+
+    /// The registry as host\[:port\], e.g. `docker.io`, `localhost:5000`, `[::1]:5000`.
+    pub fn registry(&self) -> &str {
+        &self.registry
+    }
+
+    /// The repository path, e.g. `library/ubuntu`.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The host\[:port\] requests go to: `registry-1.docker.io` for Docker Hub, else the
+    /// registry.
+    pub fn api_host(&self) -> &str {
+        api_host(&self.registry)
+    }
+
+    /// A reference to the image tagged `tag` in this repository.
+    ///
+    /// # Errors
+    /// [`Error::InvalidReference`] when `tag` is not a valid tag.
+    pub fn with_tag(&self, tag: &str) -> Result<Reference> {
+        self.reference().with_tag(tag)
+    }
+
+    /// A reference to the manifest `digest` in this repository.
+    pub fn with_digest(&self, digest: Digest) -> Reference {
+        self.reference().with_digest(digest)
+    }
+
+    /// This repository as a reference with neither tag nor digest (which fetches `latest`).
+    pub fn reference(&self) -> Reference {
+        Reference {
+            repository: self.clone(),
+            tag: None,
+            digest: None,
+        }
+    }
+}
+
+impl AsRef<Repository> for Repository {
+    fn as_ref(&self) -> &Repository {
+        self
+    }
+}
+
+impl AsRef<Repository> for Reference {
+    fn as_ref(&self) -> &Repository {
+        &self.repository
+    }
+}
+
+impl From<Reference> for Repository {
+    fn from(r: Reference) -> Self {
+        r.repository
+    }
+}
+
+impl From<Repository> for Reference {
+    fn from(r: Repository) -> Self {
+        Reference {
+            repository: r,
+            tag: None,
+            digest: None,
+        }
+    }
+}
+
+impl FromStr for Repository {
+    type Err = Error;
+
+    /// Parses `[registry/]path` with the reference grammar; a tag or digest is refused.
+    fn from_str(s: &str) -> Result<Self> {
+        let r: Reference = s.parse()?;
+        if r.tag.is_some() || r.digest.is_some() {
+            return Err(invalid(
+                s,
+                "a repository has no tag or digest (give registry/path only)",
+            ));
+        }
+        Ok(r.repository)
+    }
+}
+
+impl fmt::Display for Repository {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.registry, self.path)
+    }
+}
+
+impl fmt::Debug for Repository {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Repository({:?})", self.to_string())
+    }
+}
+
+impl serde::Serialize for Repository {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Repository {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 impl Reference {
@@ -119,12 +273,17 @@ impl Reference {
 
     /// The registry as host\[:port\], e.g. `docker.io`, `localhost:5000`, `[::1]:5000`.
     pub fn registry(&self) -> &str {
-        &self.registry
+        &self.repository.registry
+    }
+
+    /// The repository (registry and path) this reference is in.
+    pub fn repository(&self) -> &Repository {
+        &self.repository
     }
 
     /// The repository path, e.g. `library/ubuntu`.
-    pub fn repository(&self) -> &str {
-        &self.repository
+    pub fn path(&self) -> &str {
+        &self.repository.path
     }
 
     /// The tag, when one was given.
@@ -139,7 +298,7 @@ impl Reference {
 
     /// The host\[:port\] requests go to: `registry-1.docker.io` for Docker Hub, else the registry.
     pub fn api_host(&self) -> &str {
-        api_host(&self.registry)
+        self.repository.api_host()
     }
 
     /// What goes after `/manifests/`: the digest if present, else the tag, else `latest`.
@@ -152,6 +311,9 @@ impl Reference {
     }
 
     /// The same repository with tag `tag` and no digest.
+    ///
+    /// # Errors
+    /// [`Error::InvalidReference`] when `tag` is not a valid tag.
     pub fn with_tag(&self, tag: &str) -> Result<Self> {
         check_tag(tag).map_err(|reason| invalid(&format!("{}:{tag}", self.name()), reason))?;
         Ok(Self {
@@ -172,9 +334,9 @@ impl Reference {
         }
     }
 
-    /// Registry and repository only (`host/repo`).
+    /// Registry and repository path only (`host/path`), the text of [`Reference::repository`].
     pub fn name(&self) -> String {
-        format!("{}/{}", self.registry, self.repository)
+        self.repository.to_string()
     }
 }
 
@@ -188,7 +350,7 @@ impl FromStr for Reference {
 
 impl fmt::Display for Reference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.registry, self.repository)?;
+        write!(f, "{}", self.repository)?;
         if let Some(t) = &self.tag {
             write!(f, ":{t}")?;
         }
@@ -216,12 +378,43 @@ impl serde::Serialize for Reference {
             digest: Option<&'a Digest>,
         }
         Wire {
-            registry: &self.registry,
-            repository: &self.repository,
+            registry: &self.repository.registry,
+            repository: &self.repository.path,
             tag: self.tag.as_deref(),
             digest: self.digest.as_ref(),
         }
         .serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Reference {
+    /// Reads what [`Serialize`](serde::Serialize) writes (an object with `registry`,
+    /// `repository`, `tag`, `digest`), or a reference as one string; either way validated as
+    /// [`Reference::new`] and [`FromStr`] do.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Wire {
+            registry: String,
+            repository: String,
+            #[serde(default)]
+            tag: Option<String>,
+            #[serde(default)]
+            digest: Option<Digest>,
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Form {
+            Text(String),
+            Parts(Wire),
+        }
+        match Form::deserialize(d)? {
+            Form::Text(text) => text.parse(),
+            Form::Parts(w) => {
+                Reference::new(&w.registry, &w.repository, w.tag.as_deref(), w.digest)
+            }
+        }
+        .map_err(serde::de::Error::custom)
     }
 }
 
@@ -241,7 +434,7 @@ pub fn parse_registry(s: &str) -> Result<String> {
 }
 
 /// The registry host requests for `registry` go to: Docker Hub maps to `registry-1.docker.io`.
-pub fn api_host(registry: &str) -> &str {
+pub(crate) fn api_host(registry: &str) -> &str {
     if registry == DOCKER_HUB || registry == LEGACY_DOCKER_HUB {
         DOCKER_HUB_API
     } else {
@@ -266,7 +459,7 @@ pub fn split_image(image: &str) -> Result<(String, String, String)> {
         (None, Some(t)) => t.clone(),
         (None, None) => String::new(),
     };
-    Ok((r.registry, r.repository, last))
+    Ok((r.repository.registry, r.repository.path, last))
 }
 
 fn invalid(input: &str, reason: impl Into<String>) -> Error {
@@ -335,8 +528,10 @@ fn parse(s: &str) -> Result<Reference, String> {
     check_path_len(&repository)?;
     let digest = digest.map(parse_digest).transpose()?;
     Ok(Reference {
-        registry,
-        repository,
+        repository: Repository {
+            registry,
+            path: repository,
+        },
         tag: tag.map(str::to_string),
         digest,
     })
@@ -375,8 +570,10 @@ fn build(
     let repository = normalise_repository(&registry, repository);
     check_path_len(&repository)?;
     Ok(Reference {
-        registry,
-        repository,
+        repository: Repository {
+            registry,
+            path: repository,
+        },
         tag: tag.map(str::to_string),
         digest,
     })
@@ -1034,7 +1231,7 @@ mod tests {
         for (input, registry, repository, tag, digest, display) in cases {
             let r: Reference = input.parse().unwrap_or_else(|e| panic!("{input:?}: {e}"));
             assert_eq!(r.registry(), registry, "{input}");
-            assert_eq!(r.repository(), repository, "{input}");
+            assert_eq!(r.path(), repository, "{input}");
             assert_eq!(r.tag(), tag, "{input}");
             assert_eq!(r.digest().map(Digest::as_str), digest, "{input}");
             assert_eq!(r.to_string(), display, "{input}");
@@ -1042,7 +1239,7 @@ mod tests {
                 .parse()
                 .unwrap_or_else(|e| panic!("{display:?}: {e}"));
             assert_eq!(again, r, "{input}: display does not round trip");
-            let built = Reference::new(r.registry(), r.repository(), r.tag(), r.digest().cloned());
+            let built = Reference::new(r.registry(), r.path(), r.tag(), r.digest().cloned());
             assert_eq!(built.unwrap_or_else(|e| panic!("{input:?}: new: {e}")), r);
         }
     }
@@ -1199,6 +1396,67 @@ mod tests {
     }
 
     #[test]
+    fn repositories_validate_and_normalise() {
+        let r: Repository = "ubuntu".parse().unwrap();
+        assert_eq!((r.registry(), r.path()), ("docker.io", "library/ubuntu"));
+        assert_eq!(r.api_host(), "registry-1.docker.io");
+        let r: Repository = "index.docker.io/org/app".parse().unwrap();
+        assert_eq!(r.to_string(), "docker.io/org/app");
+        let r: Repository = "[::1]:5000/a/b".parse().unwrap();
+        assert_eq!((r.registry(), r.path()), ("[::1]:5000", "a/b"));
+        assert_eq!(
+            Repository::new("docker.io", "ubuntu").unwrap().path(),
+            "library/ubuntu"
+        );
+
+        // A tag or digest names an image, not a repository.
+        let d = dg();
+        for input in [
+            "r.example/app:1".to_string(),
+            format!("r.example/app@{d}"),
+            "".into(),
+            "r.example/App".into(),
+            "r.example/a//b".into(),
+        ] {
+            assert!(
+                matches!(
+                    input.parse::<Repository>(),
+                    Err(Error::InvalidReference { .. })
+                ),
+                "{input:?}"
+            );
+        }
+        for (registry, path) in [
+            ("nodots", "app"),
+            ("r.example", ""),
+            ("r.example", "a b"),
+            ("r.example:99999", "app"),
+            ("", "app"),
+        ] {
+            assert!(
+                Repository::new(registry, path).is_err(),
+                "{registry} {path}"
+            );
+        }
+
+        // A reference holds its repository; the conversions keep it.
+        let image: Reference = format!("r.example:5000/team/app:1@{d}").parse().unwrap();
+        let repo: &Repository = image.as_ref();
+        assert_eq!(repo, image.repository());
+        assert_eq!(repo.to_string(), image.name());
+        assert_eq!(image.path(), "team/app");
+        assert_eq!(Repository::from(image.clone()), *repo);
+        let bare = Reference::from(repo.clone());
+        assert_eq!((bare.tag(), bare.digest()), (None, None));
+        assert_eq!(
+            repo.with_tag("2").unwrap().to_string(),
+            "r.example:5000/team/app:2"
+        );
+        assert!(repo.with_tag("-bad").is_err());
+        assert_eq!(repo.reference().manifest_reference(), "latest");
+    }
+
+    #[test]
     fn split_image_cases() {
         let d = dg();
         let cases: Vec<(String, (&str, &str, &str))> = vec![
@@ -1348,7 +1606,7 @@ mod tests {
                     .parse()
                     .unwrap_or_else(|e| panic!("{s:?} -> {r}: {e}"));
                 assert_eq!(again, r, "{s:?}");
-                let built = Reference::new(r.registry(), r.repository(), r.tag(), None);
+                let built = Reference::new(r.registry(), r.path(), r.tag(), None);
                 assert_eq!(
                     built.unwrap_or_else(|e| panic!("{s:?}: {e}")).tag(),
                     r.tag()

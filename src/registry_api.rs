@@ -6,7 +6,7 @@ use crate::client::{Client, ResolvedManifest};
 use crate::digest::Digest;
 use crate::error::Result;
 use crate::image_config::{ImageConfig, ImageInstance};
-use crate::reference::Reference;
+use crate::reference::{Reference, Repository};
 
 /// The operations of the seed's `docker.Client` interface. [`Client`] implements it; a test
 /// can implement it with canned answers.
@@ -14,14 +14,14 @@ pub trait RegistryApi {
     /// The image manifest for `image` (an index resolved to the client's platform).
     fn get_manifest(&self, image: &Reference) -> Result<ResolvedManifest>;
     /// The image config blob `config_digest` in `repository`.
-    fn get_config(&self, repository: &Reference, config_digest: &Digest) -> Result<ImageConfig>;
+    fn get_config(&self, repository: &Repository, config_digest: &Digest) -> Result<ImageConfig>;
     /// Every repository of a registry.
     fn list_repositories(&self, registry: &str) -> Result<Vec<String>>;
     /// Every image of a repository, keyed by digest (tags that could not be described are left
     /// out; [`Client::list_instances_report`] reports them).
-    fn list_instances(&self, repository: &Reference) -> Result<BTreeMap<Digest, ImageInstance>>;
+    fn list_instances(&self, repository: &Repository) -> Result<BTreeMap<Digest, ImageInstance>>;
     /// Every tag of a repository.
-    fn list_tags(&self, repository: &Reference) -> Result<Vec<String>>;
+    fn list_tags(&self, repository: &Repository) -> Result<Vec<String>>;
     /// Points `new_tag` at the manifest `image` names; returns its digest.
     fn set_tag(&self, image: &Reference, new_tag: &str) -> Result<Digest>;
 
@@ -35,7 +35,7 @@ pub trait RegistryApi {
     /// Manifest, then config (the seed's package-level `GetConfig`).
     fn get_image_config(&self, image: &Reference) -> Result<ImageConfig> {
         let m = self.get_manifest(image)?;
-        self.get_config(image, &m.manifest.config.digest)
+        self.get_config(image.repository(), &m.manifest.config.digest)
     }
 }
 
@@ -43,16 +43,16 @@ impl RegistryApi for Client {
     fn get_manifest(&self, image: &Reference) -> Result<ResolvedManifest> {
         Client::get_manifest(self, image)
     }
-    fn get_config(&self, repository: &Reference, config_digest: &Digest) -> Result<ImageConfig> {
+    fn get_config(&self, repository: &Repository, config_digest: &Digest) -> Result<ImageConfig> {
         Client::get_config(self, repository, config_digest)
     }
     fn list_repositories(&self, registry: &str) -> Result<Vec<String>> {
         Client::list_repositories(self, registry)
     }
-    fn list_instances(&self, repository: &Reference) -> Result<BTreeMap<Digest, ImageInstance>> {
+    fn list_instances(&self, repository: &Repository) -> Result<BTreeMap<Digest, ImageInstance>> {
         Client::list_instances(self, repository)
     }
-    fn list_tags(&self, repository: &Reference) -> Result<Vec<String>> {
+    fn list_tags(&self, repository: &Repository) -> Result<Vec<String>> {
         Client::list_tags(self, repository)
     }
     fn set_tag(&self, image: &Reference, new_tag: &str) -> Result<Digest> {

@@ -54,7 +54,8 @@ fn head_manifest_reports_digest_type_and_size() {
         .create();
     let h = client()
         .head_manifest(&reference(&server, "a/b:v1"))
-        .unwrap();
+        .unwrap()
+        .expect("the manifest exists");
     head.assert();
     assert_eq!(h.digest, Some(digest));
     assert_eq!(h.media_type.as_deref(), Some(OCI_INDEX));

@@ -360,7 +360,7 @@ fn copy_follows_nested_indexes_up_to_the_limit() {
         .copy_image(
             &reference(&server, "a/b:ok"),
             &reference(&server, "c/d:ok"),
-            &CopyOptions::new(),
+            CopyOptions::new(),
         )
         .unwrap();
     assert_eq!(written, sha(&ok[0].0));
@@ -382,7 +382,7 @@ fn copy_of_an_index_chain_thousands_deep_stops_at_the_limit() {
         .copy_image(
             &reference(&server, "a/b:deep"),
             &reference(&server, "c/d:deep"),
-            &CopyOptions::new(),
+            CopyOptions::new(),
         )
         .unwrap_err();
     assert_names_depth_limit(&err);
@@ -495,7 +495,7 @@ fn ambiguous_manifests_are_refused_by_every_read() {
         .copy_image(
             &reference(&server, "a/b:as-index"),
             &reference(&server, "c/d:x"),
-            &CopyOptions::new(),
+            CopyOptions::new(),
         )
         .unwrap_err();
     assert_ambiguous(&err);

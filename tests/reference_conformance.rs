@@ -75,7 +75,7 @@ fn check(table: &str, cases: Vec<Case>) {
             ) => {
                 let parts = (
                     r.registry(),
-                    r.repository(),
+                    r.path(),
                     r.tag(),
                     r.digest().map(Digest::as_str),
                 );

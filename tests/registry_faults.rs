@@ -390,8 +390,9 @@ fn listings_survive_a_crash_in_the_middle() {
             s.spawn(move || {
                 for name in part {
                     let r: Reference = format!("{addr}/{name}:v1").parse().unwrap();
+                    let base: dockreg::Repository = format!("{addr}/{base_name}").parse().unwrap();
                     for b in blobs {
-                        assert!(c.mount_blob(&r, b, base_name).unwrap(), "mount into {name}");
+                        assert!(c.mount_blob(&r, b, &base).unwrap(), "mount into {name}");
                     }
                     c.put_manifest(&r, &img.manifest, OCI_MANIFEST).unwrap();
                 }

@@ -399,3 +399,44 @@ fn tags_null_reads_as_empty() {
     assert_eq!(client().list_tags(&repo).unwrap(), Vec::<String>::new());
     assert!(client().list_instances(&repo).unwrap().is_empty());
 }
+
+/// One client reads every platform of an index that skopeo pushed: the platform per call picks
+/// each child, `get_platform_digest` names it without fetching it, and `get_digest` stays the
+/// index's own digest. Each child's layers come back through the verifying `open_blob`.
+#[test]
+fn every_platform_of_an_index_from_one_client() {
+    use std::io::Read;
+    let f = shared();
+    let c = client();
+    let index = image(f, &f.oci_index.reference());
+    assert_eq!(c.get_digest(&index).unwrap().as_str(), f.oci_index.digest);
+    assert!(
+        f.oci_index.children.len() >= 2,
+        "the fixture has several platforms"
+    );
+    for child in &f.oci_index.children {
+        let mut platform = dockreg::Platform::new(&child.platform.os, &child.platform.architecture);
+        platform.variant = child.platform.variant.clone();
+        let m = c.get_manifest_for(&index, &platform).unwrap();
+        assert_eq!(m.digest.as_str(), child.digest, "{platform}");
+        assert_eq!(m.bytes, child.manifest);
+        assert_eq!(
+            m.index_digest.as_ref().map(Digest::as_str),
+            Some(f.oci_index.digest.as_str())
+        );
+        assert_eq!(
+            c.get_platform_digest(&index, &platform).unwrap().as_str(),
+            child.digest
+        );
+        let config = c.get_image_config_for(&index, &platform).unwrap();
+        assert_eq!(config.architecture, child.platform.architecture);
+        for layer in &child.layers {
+            let mut bytes = Vec::new();
+            c.open_blob(index.repository(), &layer.digest.parse().unwrap())
+                .unwrap()
+                .read_to_end(&mut bytes)
+                .unwrap();
+            assert_eq!(bytes, layer.data);
+        }
+    }
+}

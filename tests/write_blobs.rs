@@ -603,3 +603,38 @@ fn upload_continues_after_a_401_mid_upload() {
         m.assert();
     }
 }
+
+/// `open_blob` against the real registry: the bytes pushed come back through the verifying
+/// reader (a few MiB, read in small pieces as a decompressor would), and a blob the
+/// repository lacks is NotFound before any byte.
+#[test]
+fn open_blob_reads_back_what_was_pushed() {
+    let c = client();
+    let r = repo("open-blob");
+    let len = 3 * MIB + 17;
+    let d: Digest = c
+        .push_blob(
+            &r,
+            &mut PatternReader::new(11, len),
+            UploadOptions::new().size(len),
+        )
+        .unwrap();
+    assert_eq!(d.as_str(), pattern_digest(11, len));
+    let repository: dockreg::Repository = r.name().parse().unwrap();
+    let mut blob = c.open_blob(&repository, &d).unwrap();
+    assert_eq!(blob.size(), Some(len));
+    let mut sink = HashSink::new();
+    let mut buf = [0u8; 1000];
+    loop {
+        match blob.read(&mut buf).unwrap() {
+            0 => break,
+            n => sink.write_all(&buf[..n]).unwrap(),
+        }
+    }
+    assert_eq!(blob.bytes_read(), len);
+    assert_eq!(sink.digest(), pattern_digest(11, len));
+
+    let missing = Digest::sha256_of(b"never pushed");
+    let e = c.open_blob(&r, &missing).unwrap_err();
+    assert!(e.is_not_found(), "{e}");
+}

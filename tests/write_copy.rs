@@ -22,8 +22,7 @@ fn all_digests(c: &Client, image: &Reference, out: &mut BTreeSet<String>) {
         dockreg::Manifest::Index(i) => {
             for d in i.manifests {
                 let child =
-                    Reference::new(image.registry(), image.repository(), None, Some(d.digest))
-                        .unwrap();
+                    Reference::new(image.registry(), image.path(), None, Some(d.digest)).unwrap();
                 all_digests(c, &child, out);
             }
         }
@@ -42,7 +41,7 @@ fn index_with_two_platforms_copies_within_a_registry() {
     let c = Client::new().unwrap();
     let src = r(&f.addr(), &f.oci_index.reference());
     let dst = r(&f.addr(), "write-copy/multi:copied");
-    let d = c.copy_image(&src, &dst, &CopyOptions::new()).unwrap();
+    let d = c.copy_image(&src, &dst, CopyOptions::new()).unwrap();
     assert_eq!(d.as_str(), f.oci_index.digest);
     let raw = c.get_raw_manifest(&dst).unwrap();
     assert_eq!(raw.bytes, f.oci_index.manifest, "byte-exact index");
@@ -57,14 +56,14 @@ fn index_with_two_platforms_copies_within_a_registry() {
         }
     }
     // Again: everything is there, same digest.
-    assert_eq!(c.copy_image(&src, &dst, &CopyOptions::new()).unwrap(), d);
+    assert_eq!(c.copy_image(&src, &dst, CopyOptions::new()).unwrap(), d);
     // Only one platform: the child's digest, under the tag.
     let one = r(&f.addr(), "write-copy/one:arm");
     let d1 = c
         .copy_image(
             &src,
             &one,
-            &CopyOptions::new().platform("linux/arm64/v8".parse().unwrap()),
+            CopyOptions::new().platform("linux/arm64/v8".parse().unwrap()),
         )
         .unwrap();
     let arm = f
@@ -89,7 +88,7 @@ fn indexes_and_tags_copy_between_two_registries() {
     ] {
         let src = r(&f.addr(), &name);
         let dst = r(&other.addr(), &format!("mirror/{name}"));
-        let d = c.copy_image(&src, &dst, &CopyOptions::new()).unwrap();
+        let d = c.copy_image(&src, &dst, CopyOptions::new()).unwrap();
         assert_eq!(d.as_str(), digest.as_str(), "{name}");
         // skopeo, reading the second registry, agrees (images pushed by skopeo, copied by us).
         let seen = skopeo_inspect_digest(&other.docker_ref(&format!("mirror/{name}")));
@@ -242,7 +241,7 @@ fn copy_within_a_registry_mounts_and_reuses_a_refused_mount_session() {
     let c = Client::new().unwrap();
     let src = r(&server.host_with_port(), "src:v1");
     let dst = r(&server.host_with_port(), "dst");
-    assert_eq!(c.copy_image(&src, &dst, &CopyOptions::new()).unwrap(), md);
+    assert_eq!(c.copy_image(&src, &dst, CopyOptions::new()).unwrap(), md);
     for m in [
         mount_config,
         mount_layer,

@@ -25,7 +25,7 @@ fn manifest_put_get_delete() {
     assert_eq!(raw.bytes, pushed.manifest);
     assert_eq!(raw.digest, pushed.digest);
     assert_eq!(raw.media_type, media_type::OCI_MANIFEST);
-    let head = c.head_manifest(&r).unwrap();
+    let head = c.head_manifest(&r).unwrap().expect("pushed manifest");
     assert_eq!(head.digest.as_ref(), Some(&pushed.digest));
 
     // Deleting by tag alone is refused before any request.
@@ -38,6 +38,10 @@ fn manifest_put_get_delete() {
     assert!(err.is_not_found(), "{err}");
     let err = c.get_raw_manifest(&r).unwrap_err();
     assert!(err.is_not_found(), "tag v1 goes with the manifest: {err}");
+    // The head_* rule on the real registry: absent is Ok(None) for manifests and blobs alike.
+    assert_eq!(c.head_manifest(&by_digest).unwrap(), None);
+    assert_eq!(c.head_manifest(&r).unwrap(), None);
+    assert_eq!(c.head_blob(&r, &c_digest(b"never pushed")).unwrap(), None);
     assert!(raw_tags(&reg.url(), "app/m").is_empty());
     // Blobs stay (distribution deletes them only by garbage collection).
     assert!(

@@ -76,7 +76,7 @@ fn referrers_fall_back_to_the_tag_schema() {
     let raw = c.get_raw_manifest(&repo.with_tag(&tag).unwrap()).unwrap();
     assert_eq!(raw.media_type, OCI_INDEX);
     // The artifacts themselves are stored by digest.
-    let by_digest = Reference::new(repo.registry(), repo.repository(), None, Some(d1)).unwrap();
+    let by_digest = Reference::new(repo.registry(), repo.path(), None, Some(d1)).unwrap();
     assert_eq!(c.get_raw_manifest(&by_digest).unwrap().bytes, sbom);
 }
 

@@ -5,7 +5,7 @@ use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
-use dockreg::digest::{Hasher, HashingWriter};
+use dockreg::digest::HashingWriter;
 use dockreg::media_type::{OCI_CONFIG, OCI_LAYER_TAR, OCI_MANIFEST};
 use dockreg::{Client, Digest, Manifest, Platform, Reference, UploadOptions};
 use serde_json::{Value, json};
@@ -77,7 +77,7 @@ fn push_manifest(
 ) -> Res<Digest> {
     let bytes = fs::read(blob_path(dir, digest))?;
     digest.verify(&bytes, &blob_path(dir, digest).display().to_string())?;
-    match dockreg::manifest::parse_manifest(&bytes, media_type)? {
+    match dockreg::RawManifest::new(bytes.clone(), media_type).parse()? {
         Manifest::Index(i) => {
             for child in &i.manifests {
                 push_manifest(client, dir, image, &child.digest, &child.media_type, false)?;
@@ -94,14 +94,9 @@ fn push_manifest(
         }
     }
     let target = if top && image.tag().is_some() {
-        Reference::new(image.registry(), image.repository(), image.tag(), None)?
+        Reference::new(image.registry(), image.path(), image.tag(), None)?
     } else {
-        Reference::new(
-            image.registry(),
-            image.repository(),
-            None,
-            Some(digest.clone()),
-        )?
+        Reference::new(image.registry(), image.path(), None, Some(digest.clone()))?
     };
     Ok(client.put_manifest(&target, &bytes, media_type)?)
 }
@@ -110,13 +105,12 @@ fn push_plain(client: &Client, dir: &Path, image: &Reference, platform: &Platfor
     let tmp = std::env::temp_dir().join(format!("dockreg-layer-{}.tar", std::process::id()));
     let result = (|| -> Res<Digest> {
         let file = File::create(&tmp)?;
-        let mut w = HashingWriter::new(io::BufWriter::new(file), Hasher::sha256());
+        let mut w = HashingWriter::sha256(io::BufWriter::new(file));
         write_tar(&mut w, dir)?;
         let size = w.written();
-        let (mut inner, hasher) = w.into_parts();
+        let (mut inner, layer) = w.finish();
         inner.flush()?;
         drop(inner);
-        let layer = hasher.finish();
         client.push_blob_file(
             image,
             &tmp,

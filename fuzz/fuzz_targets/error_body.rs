@@ -31,14 +31,14 @@ fuzz_target!(|data: &[u8]| {
         assert!(s.len() > 508 || s.trim_end() == s, "snippet not trimmed");
     }
 
-    let e = RegistryError {
-        method: "GET".to_string(),
-        url: "https://registry.example/v2/a/b/manifests/latest".to_string(),
+    let mut e = RegistryError::new(
+        "GET",
+        "https://registry.example/v2/a/b/manifests/latest",
         status,
-        errors,
-        body: snippet,
-        retry_after,
-    };
+    );
+    e.errors = errors;
+    e.body = snippet;
+    e.retry_after = retry_after;
     let _ = e.to_string();
     let _ = format!("{e:?}");
     let _ = e.has_code("MANIFEST_UNKNOWN");

@@ -7,10 +7,9 @@
 //! lists selects one of its entries.
 #![no_main]
 
-use dockreg::fuzzing::detect_media_type;
-use dockreg::manifest::parse_manifest;
+use dockreg::fuzzing::{detect_media_type, parse_manifest};
 use dockreg::media_type::{DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST};
-use dockreg::{Digest, ImageIndex, Manifest, Platform, RawManifest};
+use dockreg::{ImageIndex, Manifest, Platform, RawManifest};
 use libfuzzer_sys::fuzz_target;
 
 const TYPES: &[&str] = &[
@@ -46,11 +45,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = detect_media_type(bytes, None);
 
     let parsed = parse_manifest(bytes, &media_type);
-    let raw = RawManifest {
-        digest: Digest::sha256_of(bytes),
-        media_type: media_type.clone(),
-        bytes: bytes.to_vec(),
-    };
+    let raw = RawManifest::new(bytes.to_vec(), &media_type);
     let _ = raw.is_index();
     match (&parsed, raw.parse()) {
         (Ok(a), Ok(b)) => assert_eq!(*a, b),

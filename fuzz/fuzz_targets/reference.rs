@@ -31,7 +31,7 @@ fuzz_target!(|s: &str| {
     let (registry, repository, last) =
         split.unwrap_or_else(|e| panic!("parse accepted {s:?} but split_image refused: {e}"));
     assert_eq!(registry, r.registry());
-    assert_eq!(repository, r.repository());
+    assert_eq!(repository, r.path());
     let want = match (r.digest(), r.tag()) {
         (Some(d), _) => d.to_string(),
         (None, Some(t)) => t.to_string(),
@@ -39,7 +39,7 @@ fuzz_target!(|s: &str| {
     };
     assert_eq!(last, want);
 
-    let rebuilt = Reference::new(r.registry(), r.repository(), r.tag(), r.digest().cloned())
+    let rebuilt = Reference::new(r.registry(), r.path(), r.tag(), r.digest().cloned())
         .unwrap_or_else(|e| panic!("the parts of {s:?} do not rebuild it: {e}"));
     assert_eq!(r, rebuilt, "the parts of {s:?} rebuild another reference");
 

@@ -8,7 +8,7 @@ use crate::auth::Scope;
 use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::image_config::ImageConfig;
-use crate::reference::Reference;
+use crate::reference::{Reference, Repository};
 use crate::transport::{Method, Request};
 
 use super::Client;
@@ -20,14 +20,28 @@ const MAX_CONFIG_SIZE: u64 = 16 * 1024 * 1024;
 const CHUNK: usize = 256 * 1024;
 
 impl Client {
-    pub(crate) fn blob_url(&self, repository: &Reference, digest: &Digest) -> String {
+    pub(crate) fn blob_url(
+        &self,
+        repository: &(impl AsRef<Repository> + ?Sized),
+        digest: &Digest,
+    ) -> String {
         format!("{}/blobs/{digest}", self.repo_base(repository))
     }
 
-    /// Size of a blob when the repository has it, `None` when it does not (404). An answer
-    /// without `Content-Length` is an [`Error::InvalidResponse`].
-    pub fn head_blob(&self, repository: &Reference, digest: &Digest) -> Result<Option<u64>> {
-        self.head_blob_for(repository, digest, Scope::pull(repository.repository()))
+    /// Size of a blob when the repository has it, `None` when it does not (404), like every
+    /// `head_*` method. One HEAD. A [`Reference`] may be given for the repository: its tag
+    /// and digest are not used.
+    ///
+    /// # Errors
+    /// [`Error::InvalidResponse`] for an answer without `Content-Length`; any non-2xx answer
+    /// other than 404, transport and authentication errors.
+    pub fn head_blob(
+        &self,
+        repository: &impl AsRef<Repository>,
+        digest: &Digest,
+    ) -> Result<Option<u64>> {
+        let repository = repository.as_ref();
+        self.head_blob_for(repository, digest, Scope::pull(repository.path()))
     }
 
     /// [`Client::head_blob`] under the scope of the operation it belongs to: a HEAD before an
@@ -35,10 +49,11 @@ impl Client {
     /// second one (tokens are cached per scope).
     pub(crate) fn head_blob_for(
         &self,
-        repository: &Reference,
+        repository: &(impl AsRef<Repository> + ?Sized),
         digest: &Digest,
         scope: Scope,
     ) -> Result<Option<u64>> {
+        let repository = repository.as_ref();
         let url = self.blob_url(repository, digest);
         let req = Request::new(Method::Head, url, repository.registry(), scope);
         match self.transport().send(req) {
@@ -56,19 +71,27 @@ impl Client {
 
     /// A blob read into memory, verified against its digest; fails past `limit` bytes. Up to
     /// the manifest size limit it is bounded like a metadata request (the request timeout);
-    /// a larger limit makes it a transfer, bounded by the stall timeout.
+    /// a larger limit makes it a transfer, bounded by the stall timeout. One GET (retried as a
+    /// whole when its body breaks off). A [`Reference`] may be given for the repository: its
+    /// tag and digest are not used.
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] past `limit`; [`Error::DigestMismatch`]; [`Error::NotFound`];
+    /// [`Error::InvalidDigest`] for an algorithm dockreg cannot verify; transport,
+    /// authentication and registry errors.
     pub fn get_blob_bytes(
         &self,
-        repository: &Reference,
+        repository: &impl AsRef<Repository>,
         digest: &Digest,
         limit: u64,
     ) -> Result<Vec<u8>> {
+        let repository = repository.as_ref();
         let url = self.blob_url(repository, digest);
         let mut req = Request::new(
             Method::Get,
             url,
             repository.registry(),
-            Scope::pull(repository.repository()),
+            Scope::pull(repository.path()),
         );
         if limit > self.config().max_manifest_size {
             req = req.transfer();
@@ -80,10 +103,14 @@ impl Client {
 
     /// Streams a blob into `out`, hashing as it goes; returns the bytes written. On a digest
     /// mismatch the error comes after the bytes were written: callers writing a file must
-    /// discard it then ([`Client::download_blob`] does).
+    /// discard it then ([`Client::download_blob`] does). [`Client::get_blob_with`] with default
+    /// options; to read a blob instead, see [`Client::open_blob`].
+    ///
+    /// # Errors
+    /// As [`Client::get_blob_with`].
     pub fn get_blob(
         &self,
-        repository: &Reference,
+        repository: &impl AsRef<Repository>,
         digest: &Digest,
         out: &mut dyn Write,
     ) -> Result<u64> {
@@ -99,13 +126,24 @@ impl Client {
     /// checked over everything written; redirects to storage hosts are followed without
     /// Authorization. When neither the options nor the answer give the size, a HEAD asks for
     /// it, so an endless body cannot fill the output.
+    ///
+    /// Requests: one GET, one more per resumption (at most `resume_attempts` in a row), and a
+    /// HEAD when the size is unknown. A [`Reference`] may be given for the repository: its tag
+    /// and digest are not used.
+    ///
+    /// # Errors
+    /// [`Error::DigestMismatch`] (after the bytes were written); [`Error::InvalidResponse`]
+    /// for a body longer or shorter than its size or a bad `Content-Range`; [`Error::Io`]
+    /// when `out` fails; [`Error::Cancelled`] when the progress callback returns `false`;
+    /// [`Error::NotFound`], transport, authentication and registry errors.
     pub fn get_blob_with(
         &self,
-        repository: &Reference,
+        repository: &impl AsRef<Repository>,
         digest: &Digest,
         out: &mut dyn Write,
         mut options: DownloadOptions<'_>,
     ) -> Result<u64> {
+        let repository = repository.as_ref();
         let mut hasher = digest.hasher()?;
         let url = self.blob_url(repository, digest);
         let mut written = 0u64;
@@ -117,7 +155,7 @@ impl Client {
                 Method::Get,
                 url.clone(),
                 repository.registry(),
-                Scope::pull(repository.repository()),
+                Scope::pull(repository.path()),
             )
             .transfer();
             if written > 0 {
@@ -251,14 +289,20 @@ impl Client {
 
     /// Downloads a blob to `path`: written to a temporary file in the same directory, checked
     /// against the digest, then renamed into place. On any failure the temporary file is
-    /// removed, so `path` is either absent (or untouched) or complete and verified.
+    /// removed, so `path` is either absent (or untouched) or complete and verified. Requests as
+    /// [`Client::get_blob_with`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when `path` names no file; [`Error::Io`] for the local file
+    /// (creating, writing, syncing, renaming); as [`Client::get_blob_with`].
     pub fn download_blob(
         &self,
-        repository: &Reference,
+        repository: &impl AsRef<Repository>,
         digest: &Digest,
         path: &Path,
         options: DownloadOptions<'_>,
     ) -> Result<u64> {
+        let repository = repository.as_ref();
         let io_err = |p: &Path, e| Error::Io {
             path: p.display().to_string(),
             source: e,
@@ -303,12 +347,19 @@ impl Client {
         result
     }
 
-    /// The image config blob `config_digest` of a repository (the seed's `Client.GetConfig`).
+    /// The image config blob `config_digest` of a repository (the seed's `Client.GetConfig`),
+    /// verified against its digest and read up to 16 MiB. One GET. A [`Reference`] may be
+    /// given for the repository: its tag and digest are not used.
+    ///
+    /// # Errors
+    /// [`Error::InvalidResponse`] when the blob is not an image config; as
+    /// [`Client::get_blob_bytes`].
     pub fn get_config(
         &self,
-        repository: &Reference,
+        repository: &impl AsRef<Repository>,
         config_digest: &Digest,
     ) -> Result<ImageConfig> {
+        let repository = repository.as_ref();
         let bytes = self.get_blob_bytes(repository, config_digest, MAX_CONFIG_SIZE)?;
         serde_json::from_slice(&bytes).map_err(|e| {
             Error::invalid_response(
@@ -319,14 +370,34 @@ impl Client {
     }
 
     /// The config of the image `image` names, for the client's platform (the seed's
-    /// package-level `GetConfig`: manifest, then config).
+    /// package-level `GetConfig`: manifest, then config). Requests: as
+    /// [`Client::get_manifest`], plus one GET of the config.
+    ///
+    /// # Errors
+    /// As [`Client::get_manifest`] and [`Client::get_config`].
     pub fn get_image_config(&self, image: &Reference) -> Result<ImageConfig> {
         let m = self.get_manifest(image)?;
+        self.get_config(image, &m.manifest.config.digest)
+    }
+
+    /// The config of the image `image` names for `platform`: [`Client::get_manifest_for`],
+    /// then [`Client::get_config`]. Requests: as `get_manifest_for`, plus one GET of the
+    /// config.
+    ///
+    /// # Errors
+    /// As [`Client::get_manifest_for`] and [`Client::get_config`].
+    pub fn get_image_config_for(
+        &self,
+        image: &Reference,
+        platform: &crate::platform::Platform,
+    ) -> Result<ImageConfig> {
+        let m = self.get_manifest_for(image, platform)?;
         self.get_config(image, &m.manifest.config.digest)
     }
 }
 
 /// How to download a blob ([`Client::get_blob_with`], [`Client::download_blob`]).
+#[must_use]
 pub struct DownloadOptions<'a> {
     size: Option<u64>,
     resume_attempts: u32,

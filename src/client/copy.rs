@@ -14,7 +14,7 @@ use crate::image_config::{CopyReport, SkipReason, Skipped};
 use crate::manifest::{Descriptor, ImageManifest, Manifest, RawManifest};
 use crate::media_type;
 use crate::platform::Platform;
-use crate::reference::Reference;
+use crate::reference::{Reference, Repository};
 use crate::transport::{Method, Request};
 
 use super::Client;
@@ -28,6 +28,7 @@ const BLOB_ATTEMPTS: u32 = 3;
 
 /// What to copy ([`Client::copy_image`]).
 #[derive(Debug, Clone, Default)]
+#[must_use]
 pub struct CopyOptions {
     platform: Option<Platform>,
 }
@@ -74,14 +75,14 @@ impl Client {
     /// # let client = dockreg::Client::new()?;
     /// let src: dockreg::Reference = "127.0.0.1:5000/app:1.0".parse()?;
     /// let dst: dockreg::Reference = "127.0.0.1:5001/mirror/app:1.0".parse()?;
-    /// let digest = client.copy_image(&src, &dst, &dockreg::CopyOptions::new())?;
+    /// let digest = client.copy_image(&src, &dst, dockreg::CopyOptions::new())?;
     /// # Ok::<(), dockreg::Error>(())
     /// ```
     pub fn copy_image(
         &self,
         src: &Reference,
         dst: &Reference,
-        options: &CopyOptions,
+        options: CopyOptions,
     ) -> Result<Digest> {
         let mut c = Copier::new(self, src, dst);
         let mut raw = self.get_raw_manifest(src)?;
@@ -132,7 +133,12 @@ impl Client {
     /// }
     /// # Ok::<(), dockreg::Error>(())
     /// ```
-    pub fn copy_all_tags(&self, src: &Reference, dst: &Reference) -> Result<CopyReport> {
+    pub fn copy_all_tags(
+        &self,
+        src: &impl AsRef<Repository>,
+        dst: &impl AsRef<Repository>,
+    ) -> Result<CopyReport> {
+        let (src, dst) = (&src.as_ref().reference(), &dst.as_ref().reference());
         let mut c = Copier::new(self, src, dst);
         let mut report = CopyReport::default();
         for tag in self.list_tags(src)? {
@@ -172,7 +178,7 @@ impl Client {
 
 /// `registry/repository@digest` with no tag.
 fn by_digest(r: &Reference, digest: Digest) -> Result<Reference> {
-    Reference::new(r.registry(), r.repository(), None, Some(digest))
+    Reference::new(r.registry(), r.path(), None, Some(digest))
 }
 
 impl<'a> Copier<'a> {
@@ -309,7 +315,7 @@ impl<'a> Copier<'a> {
             format!("{}/manifests/{digest}", self.client.repo_base(self.dst)),
             self.dst.registry(),
             // The copy's PUTs need push: one token serves every request to the destination.
-            Scope::push(self.dst.repository()),
+            Scope::push(self.dst.path()),
         )
         .header("accept", media_type::MANIFEST_ACCEPT);
         match self.client.transport().send(req) {
@@ -340,7 +346,7 @@ impl<'a> Copier<'a> {
 
     fn copy_blob_once(&self, desc: &Descriptor) -> Result<()> {
         let c = self.client;
-        if c.head_blob_for(self.dst, &desc.digest, Scope::push(self.dst.repository()))?
+        if c.head_blob_for(self.dst, &desc.digest, Scope::push(self.dst.path()))?
             .is_some()
         {
             return Ok(());
@@ -356,7 +362,7 @@ impl<'a> Copier<'a> {
             Method::Get,
             c.blob_url(self.src, &desc.digest),
             self.src.registry(),
-            Scope::pull(self.src.repository()),
+            Scope::pull(self.src.path()),
         )
         .transfer();
         let resp = match c.transport().send(req) {

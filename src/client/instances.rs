@@ -9,7 +9,7 @@ use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::image_config::{ImageInstance, InstancesReport, SkipReason, Skipped};
 use crate::manifest::Manifest;
-use crate::reference::Reference;
+use crate::reference::{Reference, Repository};
 
 use super::listing::GcrManifest;
 use super::manifests::parse_served;
@@ -21,7 +21,7 @@ impl Client {
     /// passed over.
     pub fn list_instances(
         &self,
-        repository: &Reference,
+        repository: &impl AsRef<Repository>,
     ) -> Result<BTreeMap<Digest, ImageInstance>> {
         Ok(self.list_instances_report(repository)?.instances)
     }
@@ -47,7 +47,11 @@ impl Client {
     ///
     /// Failures that would hit every tag (transport, authentication, 5xx answers) fail the
     /// call.
-    pub fn list_instances_report(&self, repository: &Reference) -> Result<InstancesReport> {
+    pub fn list_instances_report(
+        &self,
+        repository: &impl AsRef<Repository>,
+    ) -> Result<InstancesReport> {
+        let repository = &repository.as_ref().reference();
         let pages = self.tag_pages(repository)?;
         let mut gcr: Option<BTreeMap<String, GcrManifest>> = None;
         let mut tags = Vec::new();

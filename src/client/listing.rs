@@ -8,7 +8,7 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
 
 use crate::auth::Scope;
 use crate::error::{Error, Result};
-use crate::reference::{self, Reference};
+use crate::reference::{self, Repository};
 use crate::transport::{Method, Request};
 use crate::url;
 
@@ -211,15 +211,24 @@ pub(crate) struct GcrManifest {
 }
 
 impl Client {
-    /// Every tag of a repository (the tag or digest of `repository` is ignored), in the
-    /// registry's order, all pages followed (the seed's `ListTags`).
+    /// Every tag of a repository, in the registry's order, all pages followed (the seed's
+    /// `ListTags`). A [`Reference`](crate::Reference) may be given for the repository: its tag
+    /// and digest are not used. Requests: one GET per page (`n=100` asked for by
+    /// default, [`ClientBuilder::page_size`](crate::ClientBuilder::page_size); distribution
+    /// sends every tag in one). `"tags": null` (a repository whose
+    /// manifests were all deleted) gives an empty list.
     ///
     /// Tags are returned as the registry sent them, including any that are not valid tags (an
     /// empty string, say): [`Client::list_instances_report`] and [`Client::copy_all_tags`] skip
     /// and report those. More tags than the client's listing entry limit (1,000,000 by
     /// default) is [`Error::InvalidResponse`] naming the limit; a page larger than its page
     /// size limit (4 MiB by default) is [`Error::TooLarge`].
-    pub fn list_tags(&self, repository: &Reference) -> Result<Vec<String>> {
+    ///
+    /// # Errors
+    /// Those above; [`Error::InvalidResponse`] for a page that is not JSON, a pagination loop
+    /// or a next page on another host; [`Error::NotFound`] for an unknown repository;
+    /// transport, authentication and registry errors.
+    pub fn list_tags(&self, repository: &impl AsRef<Repository>) -> Result<Vec<String>> {
         let mut tags = Vec::new();
         for page in self.tag_pages(repository)? {
             tags.extend(page.tags.unwrap_or_default());
@@ -228,21 +237,30 @@ impl Client {
     }
 
     /// Every page of `tags/list`, for callers that want GCR's extra fields too.
-    pub(crate) fn tag_pages(&self, repository: &Reference) -> Result<Vec<Page>> {
+    pub(crate) fn tag_pages(
+        &self,
+        repository: &(impl AsRef<Repository> + ?Sized),
+    ) -> Result<Vec<Page>> {
+        let repository = repository.as_ref();
         let first = format!(
             "{}/tags/list?n={}",
             self.repo_base(repository),
             self.config().page_size
         );
-        self.pages(
-            first,
-            repository.registry(),
-            Scope::pull(repository.repository()),
-        )
+        self.pages(first, repository.registry(), Scope::pull(repository.path()))
     }
 
-    /// Every repository of a registry (`host:port`), all pages followed (the seed's
-    /// `ListRepositories`). Needs `registry:catalog:*` where the registry uses tokens.
+    /// Every repository of a registry (`host[:port]`, validated first; `index.docker.io` is
+    /// read as `docker.io`), all pages followed (the seed's `ListRepositories`). Needs
+    /// `registry:catalog:*` where the registry uses tokens (Docker Hub and most public
+    /// registries refuse the catalog). Requests: one GET of `/v2/_catalog` per page.
+    ///
+    /// The names are returned as the registry sends them; parse one with
+    /// `format!("{registry}/{name}").parse::<Repository>()` to use it.
+    ///
+    /// # Errors
+    /// [`Error::InvalidReference`] for a registry that is not `host[:port]` (before any
+    /// request); the listing limits and errors of [`Client::list_tags`].
     pub fn list_repositories(&self, registry: &str) -> Result<Vec<String>> {
         let registry = reference::parse_registry(registry)?;
         let first = format!(

@@ -1,5 +1,6 @@
 //! The [`Client`] and its operations, one file per resource.
 
+mod blob_reader;
 mod blobs;
 mod builder;
 mod copy;
@@ -17,9 +18,10 @@ use crate::auth::AuthOptions;
 use crate::cancel::{CallContext, CancelToken};
 use crate::config::Config;
 use crate::error::Result;
-use crate::reference::Reference;
+use crate::reference::Repository;
 use crate::transport::{Session, Transport};
 
+pub use blob_reader::BlobReader;
 pub use blobs::DownloadOptions;
 pub use builder::ClientBuilder;
 pub use copy::CopyOptions;
@@ -65,12 +67,17 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    /// A client with default options.
+    /// A client with default options (see [`ClientBuilder`] for each default). No request is
+    /// sent until an operation is called; each operation documents its requests.
+    ///
+    /// # Errors
+    /// As [`ClientBuilder::build`] (the platform's certificate store is read on the first
+    /// HTTPS connection, not here).
     pub fn new() -> Result<Self> {
         Self::builder().build()
     }
 
-    /// A builder for a client with other options.
+    /// A builder for a client with other options; the same as [`ClientBuilder::new`].
     pub fn builder() -> ClientBuilder {
         ClientBuilder::new()
     }
@@ -124,8 +131,9 @@ impl Client {
         format!("{}/v2", self.transport.origin(registry, &self.call))
     }
 
-    /// `scheme://host/v2/<repository>` for a reference.
-    pub(crate) fn repo_base(&self, r: &Reference) -> String {
-        format!("{}/{}", self.registry_base(r.registry()), r.repository())
+    /// `scheme://host/v2/<path>` for a repository (or a reference's repository).
+    pub(crate) fn repo_base(&self, r: &(impl AsRef<Repository> + ?Sized)) -> String {
+        let r = r.as_ref();
+        format!("{}/{}", self.registry_base(r.registry()), r.path())
     }
 }

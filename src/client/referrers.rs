@@ -30,6 +30,14 @@ impl Client {
     /// default; more is [`Error::TooLarge`]); more entries
     /// over all pages than the client's listing entry limit (1,000,000 by default) is
     /// [`Error::InvalidResponse`] naming the limit.
+    ///
+    /// Requests: a HEAD to resolve a tag ([`Client::get_digest`]); one GET per page of
+    /// `/referrers/<digest>`; where that API is missing (404), one GET of the fallback tag.
+    ///
+    /// # Errors
+    /// Those above; [`Error::InvalidResponse`] for a page that is not an index; as
+    /// [`Client::get_digest`] for the subject; transport, authentication and registry errors.
+    /// A subject with no referrers gives an empty list, not an error.
     pub fn list_referrers(
         &self,
         image: &Reference,
@@ -54,13 +62,8 @@ impl Client {
             if pages > MAX_PAGES {
                 return Err(Error::invalid_response(&t, "too many pages of referrers"));
             }
-            let req = Request::new(
-                Method::Get,
-                t,
-                image.registry(),
-                Scope::pull(image.repository()),
-            )
-            .header("accept", media_type::OCI_INDEX);
+            let req = Request::new(Method::Get, t, image.registry(), Scope::pull(image.path()))
+                .header("accept", media_type::OCI_INDEX);
             let resp = match self.transport().send(req) {
                 Ok(r) => r,
                 Err(e) if e.is_not_found() && pages == 1 => {
@@ -115,12 +118,7 @@ impl Client {
 
     fn fallback_index(&self, image: &Reference, subject: &Digest) -> Result<Option<ImageIndex>> {
         let tag_ref = image.with_tag(&fallback_tag(subject))?;
-        let tag_ref = Reference::new(
-            tag_ref.registry(),
-            tag_ref.repository(),
-            tag_ref.tag(),
-            None,
-        )?;
+        let tag_ref = Reference::new(tag_ref.registry(), tag_ref.path(), tag_ref.tag(), None)?;
         match self.get_raw_manifest(&tag_ref) {
             Ok(raw) => match self.parse_served_manifest(&raw, &tag_ref)? {
                 Manifest::Index(i) => Ok(Some(i)),
@@ -139,6 +137,13 @@ impl Client {
     /// digest. When the registry does not confirm the subject (no `OCI-Subject` header: no
     /// referrers API), the fallback index tagged `<alg>-<hex>` of the subject gets an entry for
     /// it (read, extended, written back; concurrent pushers can race, as the spec notes).
+    ///
+    /// Requests: one PUT; without the referrers API, also a GET of the fallback index and a
+    /// PUT of it (skipped when it already lists this manifest).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when the manifest does not parse or has no `subject`; as
+    /// [`Client::put_manifest`].
     pub fn push_referrer(
         &self,
         repository: &Reference,
@@ -161,13 +166,13 @@ impl Client {
         let target = match repository.tag() {
             Some(_) => Reference::new(
                 repository.registry(),
-                repository.repository(),
+                repository.path(),
                 repository.tag(),
                 None,
             )?,
             None => Reference::new(
                 repository.registry(),
-                repository.repository(),
+                repository.path(),
                 None,
                 Some(Digest::sha256_of(bytes)),
             )?,
@@ -198,7 +203,7 @@ impl Client {
             .map_err(|e| Error::InvalidInput(format!("referrers index does not serialise: {e}")))?;
         let tag_ref = Reference::new(
             repository.registry(),
-            repository.repository(),
+            repository.path(),
             Some(&fallback_tag(&subject.digest)),
             None,
         )?;

@@ -689,7 +689,7 @@ pub unsafe extern "C" fn dockreg_client_head_manifest(
     call("dockreg_client_head_manifest", || {
         // SAFETY: pointers as documented on dockreg_client_get_manifest.
         let (client, image, out) = unsafe { common(client, image, "image", out_json)? };
-        let head = client.head_manifest(&boundary::reference_arg(image)?)?;
+        let head = client.head_manifest_found(&boundary::reference_arg(image)?)?;
         out.put_json(&json!({
             "digest": head.digest,
             "mediaType": head.media_type,

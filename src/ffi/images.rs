@@ -193,7 +193,7 @@ pub unsafe extern "C" fn dockreg_client_copy_image(
                 .map_err(|e| FfiError::Option(format!("platform: {e}")))?;
             copy = copy.platform(p);
         }
-        let digest = client.copy_image(&src, &dst, &copy)?;
+        let digest = client.copy_image(&src, &dst, copy)?;
         out.put_json(&json!({ "digest": digest }))
     })
 }

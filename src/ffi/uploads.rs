@@ -14,7 +14,7 @@ use super::status::dockreg_status;
 use crate::client::UploadOptions;
 use crate::digest::Digest;
 use crate::error::Error;
-use crate::reference::Reference;
+use crate::reference::{Reference, Repository};
 
 /// Fills `buf` with up to `cap` (> 0) next bytes of a blob and returns how many it wrote: 0 at
 /// the end of the blob, `SIZE_MAX` (from `<stdint.h>`) when reading failed, which stops the
@@ -73,8 +73,9 @@ impl PushOptions {
             if self.digest.is_none() {
                 return Err(option_error("mount_from", "needs \"digest\""));
             }
-            check_repository(repository, from).map_err(|e| option_error("mount_from", e))?;
-            o = o.mount_from(from);
+            let from =
+                check_repository(repository, from).map_err(|e| option_error("mount_from", e))?;
+            o = o.mount_from(&from);
         }
         if let Some(skip) = self.skip_existing {
             o = o.skip_existing(skip);
@@ -87,8 +88,8 @@ impl PushOptions {
 }
 
 /// Checks that `name` is a repository path (`team/app`, no host) on `repository`'s registry.
-fn check_repository(repository: &Reference, name: &str) -> Result<(), Error> {
-    Reference::new(repository.registry(), name, None, None).map(drop)
+fn check_repository(repository: &Reference, name: &str) -> Result<Repository, Error> {
+    Repository::new(repository.registry(), name)
 }
 
 /// A C read callback as a `Read`, counting what it gave.
@@ -317,8 +318,8 @@ pub unsafe extern "C" fn dockreg_client_mount_blob(
             )
         };
         let (repository, digest) = parse(repository, digest)?;
-        check_repository(&repository, from)?;
-        let mounted = client.mount_blob(&repository, &digest, from)?;
+        let from = check_repository(&repository, from)?;
+        let mounted = client.mount_blob(&repository, &digest, &from)?;
         out.put_json(&json!({ "digest": digest, "mounted": mounted }))
     })
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::auth::Scope;
 use crate::digest::{Digest, Hasher};
 use crate::error::{Error, Result, TransportErrorKind};
-use crate::reference::Reference;
+use crate::reference::Repository;
 use crate::transport::{Body, Method, Request, Response};
 use crate::url;
 
@@ -157,7 +157,7 @@ impl Read for Feed<'_, '_> {
 /// One upload in progress.
 pub(super) struct Upload<'c, 's, 'p> {
     pub(super) client: &'c Client,
-    pub(super) repo: &'c Reference,
+    pub(super) repo: &'c Repository,
     pub(super) src: Source<'s>,
     pub(super) size: Option<u64>,
     /// The digest asked for; when `None`, `hasher` computes it.
@@ -362,7 +362,7 @@ impl Upload<'_, '_, '_> {
                 Method::Put,
                 target,
                 self.repo.registry(),
-                Scope::push(self.repo.repository()),
+                Scope::push(self.repo.path()),
             )
             .header("content-type", "application/octet-stream")
             .body(Body::Stream(&mut feed, Some(len)));
@@ -452,7 +452,7 @@ impl Upload<'_, '_, '_> {
                 Method::Patch,
                 session.location.clone(),
                 self.repo.registry(),
-                Scope::push(self.repo.repository()),
+                Scope::push(self.repo.path()),
             )
             .header("content-type", "application/octet-stream")
             .header(
@@ -545,7 +545,7 @@ impl Upload<'_, '_, '_> {
             Method::Put,
             target,
             self.repo.registry(),
-            Scope::push(self.repo.repository()),
+            Scope::push(self.repo.path()),
         )
         .header("content-type", "application/octet-stream")
         .body(Body::Bytes(&[]))
@@ -579,7 +579,7 @@ impl Upload<'_, '_, '_> {
     /// Whether the registry has the blob now, with the size it should have (`None`: could not
     /// ask). Used after the closing PUT lost its answer.
     fn committed(&self, digest: &Digest) -> Option<bool> {
-        let scope = Scope::push(self.repo.repository());
+        let scope = Scope::push(self.repo.path());
         match self.client.head_blob_for(self.repo, digest, scope) {
             Ok(Some(n)) => Some(self.size.is_none_or(|s| s == n)),
             Ok(None) => Some(false),

@@ -33,7 +33,7 @@ use std::path::Path;
 use crate::auth::Scope;
 use crate::digest::{Digest, Hasher};
 use crate::error::{Error, Result};
-use crate::reference::Reference;
+use crate::reference::Repository;
 use crate::transport::{Body, Method, Request, Response};
 use crate::url;
 
@@ -66,11 +66,12 @@ pub type Progress<'a> = &'a mut dyn FnMut(u64, Option<u64>) -> bool;
 /// let digest = client.push_blob(&repo, &mut data.as_slice(), options)?;
 /// # Ok::<(), dockreg::Error>(())
 /// ```
+#[must_use]
 pub struct UploadOptions<'a> {
     digest: Option<Digest>,
     size: Option<u64>,
     chunk_size: Option<u64>,
-    mount_from: Option<String>,
+    mount_from: Option<Repository>,
     skip_existing: bool,
     resume_attempts: u32,
     progress: Option<Progress<'a>>,
@@ -131,10 +132,13 @@ impl<'a> UploadOptions<'a> {
         self
     }
 
-    /// Try a cross-repository mount from this repository of the same registry first (needs the
-    /// digest). Default: none.
-    pub fn mount_from(mut self, repository: &str) -> Self {
-        self.mount_from = Some(repository.to_string());
+    /// Try a cross-repository mount from this repository first (needs the digest): one `POST
+    /// ?mount=&from=` that, when the registry mounts (201), replaces the upload. It must be on
+    /// the registry the blob goes to, else the upload fails with [`Error::InvalidInput`] before
+    /// any request. A [`Reference`](crate::Reference) may be given: its tag and digest are not
+    /// used. Default: none.
+    pub fn mount_from(mut self, repository: &impl AsRef<Repository>) -> Self {
+        self.mount_from = Some(repository.as_ref().clone());
         self
     }
 
@@ -196,25 +200,39 @@ impl Client {
     /// 416), the upload's status (`GET`, `Range`) says where to continue. A plain reader can go
     /// back only within the chunk it holds in memory; a seekable source
     /// ([`Client::push_blob_seekable`], [`Client::push_blob_file`]) can always continue, or start a
-    /// new session when the registry lost the old one. A blob is committed only by a `PUT` whose
-    /// digest the registry checked.
+    /// new session when the registry lost the old one (starting again from the first byte). A
+    /// blob is committed only by a `PUT` whose digest the registry checked.
+    ///
+    /// A [`Reference`](crate::Reference) may be given for the repository: its tag and digest
+    /// are not used.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the source fails; [`Error::InvalidInput`] when it yields more or
+    /// fewer bytes than [`UploadOptions::size`], or [`UploadOptions::mount_from`] is on another
+    /// registry; [`Error::DigestMismatch`] when the bytes do not match
+    /// [`UploadOptions::digest`]; [`Error::Cancelled`] from the progress callback; transport,
+    /// authentication and registry errors once the resume attempts are spent.
     pub fn push_blob(
         &self,
-        repository: &Reference,
+        repository: &impl AsRef<Repository>,
         source: &mut dyn Read,
         options: UploadOptions<'_>,
     ) -> Result<Digest> {
+        let repository = repository.as_ref();
         self.upload(repository, Source::Plain(source), options)
     }
 
-    /// Like [`Client::push_blob`] for a seekable source, uploaded from its start: the size is taken from the source's length when not given, and a failed upload can
-    /// always resume (or start again when the registry lost the session).
+    /// Like [`Client::push_blob`] for a seekable source, uploaded from its start: the size is
+    /// taken from the source's length when not given, and a failed upload can always resume
+    /// (or start again when the registry lost the session). Requests and errors as
+    /// [`Client::push_blob`].
     pub fn push_blob_seekable(
         &self,
-        repository: &Reference,
+        repository: &impl AsRef<Repository>,
         source: &mut dyn ReadSeek,
         mut options: UploadOptions<'_>,
     ) -> Result<Digest> {
+        let repository = repository.as_ref();
         let io_err = |e| Error::Io {
             path: "<blob source>".into(),
             source: e,
@@ -227,13 +245,19 @@ impl Client {
         self.upload(repository, Source::Seekable(source), options)
     }
 
-    /// Uploads a file as a blob (its size known, resumable); returns its digest.
+    /// Uploads a file as a blob (its size known, resumable); returns its digest. Requests as
+    /// [`Client::push_blob`].
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the file when it cannot be opened or read; as
+    /// [`Client::push_blob`].
     pub fn push_blob_file(
         &self,
-        repository: &Reference,
+        repository: &impl AsRef<Repository>,
         path: &Path,
         options: UploadOptions<'_>,
     ) -> Result<Digest> {
+        let repository = repository.as_ref();
         let io_err = |e| Error::Io {
             path: path.display().to_string(),
             source: e,
@@ -248,9 +272,17 @@ impl Client {
         self.push_blob_seekable(repository, &mut file, options)
     }
 
-    /// Uploads bytes held in memory (digest computed first, skipped when present); returns the
-    /// digest.
-    pub fn push_blob_bytes(&self, repository: &Reference, bytes: &[u8]) -> Result<Digest> {
+    /// Uploads bytes held in memory (digest computed first) and returns the digest. Requests: a
+    /// HEAD, and only when the repository lacks the blob a POST and one PUT with the bytes.
+    ///
+    /// # Errors
+    /// Transport, authentication and registry errors (as [`Client::push_blob`]).
+    pub fn push_blob_bytes(
+        &self,
+        repository: &impl AsRef<Repository>,
+        bytes: &[u8],
+    ) -> Result<Digest> {
+        let repository = repository.as_ref();
         let options = UploadOptions::new()
             .digest(Digest::sha256_of(bytes))
             .size(bytes.len() as u64);
@@ -258,9 +290,26 @@ impl Client {
     }
 
     /// Mounts blob `digest` from repository `from` of the same registry into `repository`.
-    /// True when mounted (201); false when the registry answered with an upload session instead
-    /// (202: the source lacks the blob, or the registry does not mount), which is cancelled.
-    pub fn mount_blob(&self, repository: &Reference, digest: &Digest, from: &str) -> Result<bool> {
+    /// True when mounted (201); **false** when the registry answered with an upload session
+    /// instead (202: the source lacks the blob, or the registry does not mount): that session
+    /// is cancelled and nothing is uploaded, so the caller pushes the blob itself
+    /// ([`UploadOptions::mount_from`] does both in one call). [`Reference`](crate::Reference)s
+    /// may be given for either repository: their tags and digests are not used.
+    ///
+    /// Requests: one POST (`?mount=&from=`), plus a best-effort DELETE of the session on 202.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when `from` is on another registry (before any request);
+    /// [`Error::Unauthorized`] or [`Error::Denied`] without push on `repository` or pull on
+    /// `from`; transport and registry errors.
+    pub fn mount_blob(
+        &self,
+        repository: &impl AsRef<Repository>,
+        digest: &Digest,
+        from: &impl AsRef<Repository>,
+    ) -> Result<bool> {
+        let (repository, from) = (repository.as_ref(), from.as_ref());
+        check_same_registry(repository, from)?;
         match self.open_session(repository, Some((digest, from)))? {
             Mounted::Done => Ok(true),
             Mounted::Session(s) => {
@@ -271,12 +320,19 @@ impl Client {
     }
 
     /// Deletes blob `digest` from a repository (202). Manifests using it may still be served.
-    pub fn delete_blob(&self, repository: &Reference, digest: &Digest) -> Result<()> {
+    /// One DELETE. A [`Reference`](crate::Reference) may be given for the repository: its tag
+    /// and digest are not used.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`]; [`Error::Denied`] or [`Error::Unauthorized`] without the `delete`
+    /// permission; 405 ([`Error::Registry`]) where deletes are switched off; transport errors.
+    pub fn delete_blob(&self, repository: &impl AsRef<Repository>, digest: &Digest) -> Result<()> {
+        let repository = repository.as_ref();
         let req = Request::new(
             Method::Delete,
             self.blob_url(repository, digest),
             repository.registry(),
-            Scope::delete(repository.repository()),
+            Scope::delete(repository.path()),
         );
         let resp = self.transport().send(req)?;
         resp.drain();
@@ -285,7 +341,7 @@ impl Client {
 
     fn upload(
         &self,
-        repository: &Reference,
+        repository: &Repository,
         src: Source<'_>,
         options: UploadOptions<'_>,
     ) -> Result<Digest> {
@@ -295,17 +351,22 @@ impl Client {
     /// Uploads into a session already open (the 202 of a mount attempt); no HEAD, no mount.
     pub(crate) fn push_blob_in_session(
         &self,
-        repository: &Reference,
+        repository: &(impl AsRef<Repository> + ?Sized),
         source: &mut dyn Read,
         options: UploadOptions<'_>,
         session: Session,
     ) -> Result<Digest> {
-        self.upload_in(repository, Source::Plain(source), options, Some(session))
+        self.upload_in(
+            repository.as_ref(),
+            Source::Plain(source),
+            options,
+            Some(session),
+        )
     }
 
     fn upload_in(
         &self,
-        repository: &Reference,
+        repository: &Repository,
         src: Source<'_>,
         options: UploadOptions<'_>,
         session: Option<Session>,
@@ -323,7 +384,7 @@ impl Client {
             d.hasher()?;
             if skip_existing && session.is_none() {
                 if let Some(found) =
-                    self.head_blob_for(repository, d, Scope::push(repository.repository()))?
+                    self.head_blob_for(repository, d, Scope::push(repository.path()))?
                 {
                     if size.is_none_or(|s| s == found) {
                         if let Some(p) = progress.as_mut() {
@@ -334,8 +395,11 @@ impl Client {
                 }
             }
         }
+        if let Some(from) = &mount_from {
+            check_same_registry(repository, from)?;
+        }
         let mount = match (&digest, &mount_from) {
-            (Some(d), Some(from)) => Some((d, from.as_str())),
+            (Some(d), Some(from)) => Some((d, from)),
             _ => None,
         };
         let opened = match session {
@@ -382,15 +446,16 @@ impl Client {
     /// `POST /blobs/uploads/` (with `?mount=&from=` when asked).
     pub(crate) fn open_session(
         &self,
-        repository: &Reference,
-        mount: Option<(&Digest, &str)>,
+        repository: &(impl AsRef<Repository> + ?Sized),
+        mount: Option<(&Digest, &Repository)>,
     ) -> Result<Mounted> {
+        let repository = repository.as_ref();
         let mut target = format!("{}/blobs/uploads/", self.repo_base(repository));
-        let mut scope = Scope::push(repository.repository());
+        let mut scope = Scope::push(repository.path());
         if let Some((digest, from)) = mount {
             target = url::with_query(&target, "mount", digest.as_str());
-            target = url::with_query(&target, "from", from);
-            scope = scope.and_pull(from);
+            target = url::with_query(&target, "from", from.path());
+            scope = scope.and_pull(from.path());
         }
         let req =
             Request::new(Method::Post, target, repository.registry(), scope).body(Body::Bytes(&[]));
@@ -406,12 +471,17 @@ impl Client {
     }
 
     /// Best effort: the registry forgets stale sessions on its own anyway.
-    pub(crate) fn cancel_session(&self, repository: &Reference, session: &Session) {
+    pub(crate) fn cancel_session(
+        &self,
+        repository: &(impl AsRef<Repository> + ?Sized),
+        session: &Session,
+    ) {
+        let repository = repository.as_ref();
         let req = Request::new(
             Method::Delete,
             session.location.clone(),
             repository.registry(),
-            Scope::push(repository.repository()),
+            Scope::push(repository.path()),
         );
         if let Ok(resp) = self.transport().send(req) {
             resp.drain();
@@ -422,7 +492,7 @@ impl Client {
     /// last saw confirmed, to read distribution's `0-0` (sent for both 0 and 1 byte).
     fn session_status(
         &self,
-        repository: &Reference,
+        repository: &Repository,
         session: &mut Session,
         known: u64,
     ) -> Result<u64> {
@@ -430,7 +500,7 @@ impl Client {
             Method::Get,
             session.location.clone(),
             repository.registry(),
-            Scope::push(repository.repository()),
+            Scope::push(repository.path()),
         );
         let resp = self.transport().send(req)?;
         if resp.header("location").is_some() {
@@ -451,6 +521,16 @@ impl Client {
             },
         }
     }
+}
+
+/// A mount names its source by path only, so the source must be on the target's registry.
+fn check_same_registry(target: &Repository, from: &Repository) -> Result<()> {
+    if target.registry() != from.registry() {
+        return Err(Error::InvalidInput(format!(
+            "cannot mount into {target} from {from}: a mount works within one registry"
+        )));
+    }
+    Ok(())
 }
 
 /// Largest `OCI-Chunk-Min-Length` honoured: chunks are held in memory, so a registry asking for
