@@ -63,6 +63,11 @@ pub(crate) fn get(
             where_(options)
         )
     })?;
+    log::debug!(
+        target: "dockreg::auth",
+        "running {} get for {server_url}",
+        path.display()
+    );
     let stdin = stdin_file(server_url).map_err(|e| format!("credential helper {program}: {e}"))?;
     let mut child = Command::new(&path)
         .arg("get")

@@ -242,6 +242,15 @@ impl Authenticator {
                                 registry: registry.to_string(),
                                 message,
                             })?;
+                        log::debug!(
+                            target: "dockreg::auth",
+                            "credentials for {registry}: {}",
+                            if c.is_some() {
+                                "found in the Docker/Podman config or a credential helper"
+                            } else {
+                                "none configured (anonymous)"
+                            }
+                        );
                         self.lock().found.insert(registry.to_string(), c.clone());
                         c
                     }
@@ -374,6 +383,16 @@ impl Authenticator {
             .cloned()
             .or(known);
         let Some(c) = chosen else { return Ok(false) };
+        log::debug!(
+            target: "dockreg::auth",
+            "{registry} asked for {} authentication{}",
+            c.scheme,
+            if sent_authorization {
+                " (the authorization sent was refused)"
+            } else {
+                ""
+            }
+        );
         self.lock()
             .challenges
             .insert(registry.to_string(), c.clone());

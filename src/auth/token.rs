@@ -141,6 +141,19 @@ pub(crate) fn fetch(
         )));
     }
     let service = challenge.param("service");
+    let scopes: Vec<&str> = scope.iter().map(String::as_str).collect();
+    log::debug!(
+        target: "dockreg::auth",
+        "fetching a token for {registry} from {} (scope {:?}, {})",
+        url::without_query(realm),
+        scopes,
+        match credentials {
+            Some(Credentials::IdentityToken(_)) => "identity token",
+            Some(Credentials::Basic { .. }) => "basic credentials",
+            Some(Credentials::Bearer(_)) => "bearer token",
+            None => "anonymous",
+        }
+    );
     let started = Instant::now();
     let sent = match credentials {
         Some(Credentials::IdentityToken(refresh)) => {
@@ -152,7 +165,6 @@ pub(crate) fn fetch(
             if let Some(s) = service {
                 form.push_str(&format!("&service={}", url::encode(s)));
             }
-            let scopes: Vec<&str> = scope.iter().map(String::as_str).collect();
             if !scopes.is_empty() {
                 form.push_str(&format!("&scope={}", url::encode(&scopes.join(" "))));
             }
@@ -196,6 +208,12 @@ pub(crate) fn fetch(
         .read_limited(MAX_TOKEN_RESPONSE)
         .map_err(|e| fail(e.to_string()))?;
     let (value, expires_in, issued_at) = parse_response(&body).map_err(fail)?;
+    log::debug!(
+        target: "dockreg::auth",
+        "got a token for {registry} in {} ms (expires_in {})",
+        started.elapsed().as_millis(),
+        expires_in.map_or_else(|| "not given".to_string(), |s| format!("{s} s"))
+    );
     Ok(Token {
         value: super::Secret::new(value),
         renew_at: renew_at(

@@ -11,7 +11,7 @@ mod tls;
 mod watch;
 
 use std::io::Read;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ureq::http;
 
@@ -402,6 +402,7 @@ impl Http {
             call.check(method.as_str(), &target)?;
             attempt += 1;
             let at_home = home.is_some_and(|h| url::origin(&target).as_deref() == Some(h));
+            let started = Instant::now();
             let result = {
                 let _watched = call.enter();
                 self.run(
@@ -432,8 +433,17 @@ impl Http {
                         },
                         _ => false,
                     };
+                    log_failure(method, &target, &e, started);
                     if safe && body.replayable() {
                         if let Some(w) = self.retry.next_wait(attempt, waited, None) {
+                            log::debug!(
+                                target: "dockreg::http",
+                                "retrying {} {} in {} ms (attempt {} failed)",
+                                method.as_str(),
+                                url::without_query(&target),
+                                w.as_millis(),
+                                attempt
+                            );
                             call.sleep(w, method.as_str(), &target)?;
                             waited += w;
                             continue;
@@ -444,9 +454,30 @@ impl Http {
             };
             resp.cancel.clone_from(&call.cancel);
             resp.attempts = attempt;
+            log::debug!(
+                target: "dockreg::http",
+                "{} {} -> {} in {} ms{}",
+                method.as_str(),
+                url::without_query(&target),
+                resp.status,
+                started.elapsed().as_millis(),
+                if attempt > 1 {
+                    format!(" (attempt {attempt})")
+                } else {
+                    String::new()
+                }
+            );
             if retryable_status(resp.status) && replay && body.replayable() {
                 let asked = resp.header("retry-after").and_then(parse_retry_after);
                 if let Some(w) = self.retry.next_wait(attempt, waited, asked) {
+                    log::debug!(
+                        target: "dockreg::http",
+                        "retrying {} {} in {} ms (status {})",
+                        method.as_str(),
+                        url::without_query(&target),
+                        w.as_millis(),
+                        resp.status
+                    );
                     // Dropped unread: the connection closes instead of draining a slow body.
                     drop(resp);
                     call.sleep(w, method.as_str(), &target)?;
@@ -482,6 +513,11 @@ impl Http {
                     url::without_query(&next)
                 )));
             }
+            log::debug!(
+                target: "dockreg::http",
+                "following a redirect to {}",
+                url::without_query(&next)
+            );
             target = next;
             // A new host: its own attempts and waits.
             attempt = 0;
@@ -525,6 +561,20 @@ impl Http {
         if let Some(a) = authorization {
             check_header_value("authorization", a)?;
             builder = builder.header("authorization", a);
+        }
+        if log::log_enabled!(target: "dockreg::http", log::Level::Trace) {
+            log::trace!(
+                target: "dockreg::http",
+                "{} {} headers: {}{}",
+                method.as_str(),
+                url::without_query(target),
+                header_names(headers, at_home),
+                // Only the scheme word: the credentials after it are never logged.
+                authorization
+                    .and_then(|a| a.split(' ').next())
+                    .map(|scheme| format!(", authorization: {scheme} <redacted>"))
+                    .unwrap_or_default()
+            );
         }
         // Metadata requests keep the agent's deadline unless the call's is nearer; transfers
         // drop it (the stall rule bounds them) unless the call has one.
@@ -681,6 +731,32 @@ fn map_ureq_error(method: Method, target: &str, e: ureq::Error, attempts: u32) -
 }
 
 /// `host[:port]` of an origin.
+/// The names of the headers a request carries, for trace logs (values may be secrets).
+fn header_names(headers: &[(&'static str, String)], at_home: bool) -> String {
+    let names: Vec<&str> = headers
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| at_home || !name.eq_ignore_ascii_case("authorization"))
+        .collect();
+    if names.is_empty() {
+        "none".to_string()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// A debug line for an attempt that got no answer. The error's text is ours: it names the
+/// URL without its query (signed URLs carry credentials there) and never a header.
+fn log_failure(method: Method, target: &str, e: &Error, started: Instant) {
+    log::debug!(
+        target: "dockreg::http",
+        "{} {} failed after {} ms: {e}",
+        method.as_str(),
+        url::without_query(target),
+        started.elapsed().as_millis()
+    );
+}
+
 fn authority_of(origin: &str) -> &str {
     origin.split_once("://").map_or(origin, |(_, a)| a)
 }

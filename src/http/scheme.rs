@@ -69,6 +69,12 @@ impl Schemes {
                 } else {
                     Scheme::Http
                 };
+                log::debug!(
+                    target: "dockreg::http",
+                    "{key} {} TLS: using {}",
+                    if speaks_tls { "speaks" } else { "does not speak" },
+                    s.as_str()
+                );
                 self.lock().insert(key, s);
                 s
             }
