@@ -24,7 +24,7 @@ impl Bars {
         let bar = self.bar(total.unwrap_or(0));
         bar.set_style(
             ProgressStyle::with_template(
-                "{msg:24!} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+                "{msg:19!} [{bar:20}] {bytes}/{total_bytes} {bytes_per_sec}",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),

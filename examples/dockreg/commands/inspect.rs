@@ -9,8 +9,8 @@ use crate::exit::{Failure, Outcome, library_code};
 /// Largest config blob read (as the library's own config reads).
 const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
 
-/// One document per image, in order: `{"image", "digest"}`, or `{"image", "error"}` (also
-/// told on stderr) for an image that failed; the exit status is the first failure's.
+/// One document per image, in order: `{"image", "digest"}`. An image that fails is told on
+/// stderr (naming it) and the others still go; the exit status is then the first failure's.
 pub fn digest(ctx: &mut Ctx, images: &[Reference]) -> Outcome {
     let mut first_failure = None;
     for image in images {
@@ -25,9 +25,10 @@ pub fn digest(ctx: &mut Ctx, images: &[Reference]) -> Outcome {
                 .out
                 .json(&json!({"image": image.to_string(), "digest": d}))?,
             Err(e) => {
-                eprintln!("dockreg: {e}");
-                ctx.out
-                    .json(&json!({"image": image.to_string(), "error": e.to_string()}))?;
+                match images.len() {
+                    1 => eprintln!("dockreg: {e}"),
+                    _ => eprintln!("dockreg: {image}: {e}"),
+                }
                 first_failure.get_or_insert(library_code(&e));
             }
         }
