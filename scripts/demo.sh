@@ -30,6 +30,9 @@ cleanup() {
   exit "$status"
 }
 trap cleanup EXIT
+# Interrupted or terminated: exit, so that the EXIT trap cleans up too.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat > "$work/config.yml" <<YML
