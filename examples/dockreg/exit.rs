@@ -50,6 +50,11 @@ impl Failure {
 
     /// Prints the one-line message on stderr and returns the exit status.
     pub fn report(&self) -> ExitCode {
+        if self.is_broken_pipe() {
+            // The reader of stdout went away (`dockreg tags R | head -1`): it has what it
+            // wanted, so end quietly, as the standard tools do.
+            return ExitCode::SUCCESS;
+        }
         match self {
             Failure::Usage(msg) => {
                 eprintln!("dockreg: {msg}\n\nFor more information, try '--help'.")
@@ -58,6 +63,23 @@ impl Failure {
             Failure::Reported(_) => {}
         }
         ExitCode::from(self.code())
+    }
+}
+
+impl Failure {
+    fn is_broken_pipe(&self) -> bool {
+        let Failure::Error(e) = self else {
+            return false;
+        };
+        let kind = match (
+            e.downcast_ref::<std::io::Error>(),
+            e.downcast_ref::<serde_json::Error>(),
+        ) {
+            (Some(io), _) => Some(io.kind()),
+            (None, Some(json)) => json.io_error_kind(),
+            (None, None) => None,
+        };
+        kind == Some(std::io::ErrorKind::BrokenPipe)
     }
 }
 
