@@ -2,8 +2,8 @@
 # The main job, end to end on a fresh Debian machine with Rust: starts a local registry (CNCF
 # distribution) on a free port, pushes a two-platform image built by the library, shows what
 # the dockreg CLI does with it (push, tags, digest per platform, manifest, config, instances,
-# platforms, tag, copy, pull, referrers, delete), then reads the same image from C and from
-# Python through the C ABI. Exits non-zero on the first failure; removes everything it made
+# platforms, tag, copy, pull, export, referrers, delete), then reads the same image from C and
+# from Python through the C ABI. Exits non-zero on the first failure; removes everything it made
 # (temp dir, registry) however it ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -103,6 +103,11 @@ run platforms "$registry/mirror/hello:v1-arm64"
 run pull "$image" "$work/layout"
 echo; echo "\$ skopeo inspect oci:$work/layout:v1   # the layout dockreg wrote"
 skopeo inspect --format '{{.Digest}} {{.Os}}/{{.Architecture}}' "oci:$work/layout:v1"
+
+# Export: the arm64 image's filesystem as one tar.
+run export --platform linux/arm64 "$image" "$work/rootfs-arm64.tar"
+echo; echo "\$ tar -xOf rootfs-arm64.tar hello.txt"
+tar -xOf "$work/rootfs-arm64.tar" hello.txt
 
 # Referrers: attach an SBOM-like artifact, then list it.
 echo '{"spdxVersion":"SPDX-2.3","name":"demo"}' > "$work/sbom.json"

@@ -22,6 +22,7 @@ const SUBCOMMANDS: &[&str] = &[
     "tag",
     "push",
     "pull",
+    "export",
     "copy",
     "delete",
     "platforms",

@@ -198,6 +198,19 @@ pub enum Command {
         #[arg(long, value_name = "NAME")]
         ref_name: Option<String>,
     },
+    /// Write the image's filesystem (for --platform, default linux/amd64) as one tar, layers
+    /// flattened with their whiteouts applied
+    #[command(
+        after_help = "Example:\n  dockreg export 127.0.0.1:5000/team/app:1.0 rootfs.tar\n  \
+                            dockreg export --platform linux/arm64 127.0.0.1:5000/team/app:1.0 - | tar -t"
+    )]
+    Export {
+        #[arg(value_name = "IMAGE", value_parser = parse_reference)]
+        image: Reference,
+        /// The tar file to write (whole or not at all), or - for stdout
+        #[arg(value_name = "FILE|-")]
+        file: PathBuf,
+    },
     /// Copy an image (an index with every platform, or --platform's image) or every tag
     #[command(
         visible_alias = "cp",
@@ -328,6 +341,7 @@ impl Command {
             | Command::Tag { image, .. }
             | Command::Push { image, .. }
             | Command::Pull { image, .. }
+            | Command::Export { image, .. }
             | Command::Delete { image }
             | Command::Platforms { image }
             | Command::Referrers { image, .. }

@@ -4,6 +4,7 @@ mod attach;
 mod blob;
 mod copy;
 mod demo_image;
+mod export;
 mod inspect;
 mod layout;
 mod list;
@@ -80,6 +81,7 @@ pub fn run(cli: Cli) -> Outcome {
             dir,
             ref_name,
         } => pull::pull(&mut ctx, &image, &dir, ref_name.as_deref()),
+        Command::Export { image, file } => export::export(&mut ctx, &image, &file),
         Command::Copy { all_tags, src, dst } => copy::copy(&mut ctx, &src, &dst, all_tags),
         Command::DemoImage { image } => demo_image::demo_image(&mut ctx, &image),
     }
