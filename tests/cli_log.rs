@@ -27,6 +27,7 @@ fn run_logged(dir: &TempDir, args: &[&str]) -> Output {
         .env("DOCKER_CONFIG", &config)
         .env("HOME", dir.path())
         .env("XDG_RUNTIME_DIR", dir.path())
+        .env_remove("REGISTRY_AUTH_FILE")
         .env_remove("RUST_LOG")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
