@@ -1,6 +1,12 @@
 # The C library: build, install (header, shared and static library, pkg-config file), and
 # regenerate the header.
 #
+# Installed shared library (Linux; macOS likewise with .dylib names):
+#   libdockreg.so.X.Y.Z            the file
+#   libdockreg.so.X -> .so.X.Y.Z   its SONAME, what programs load (NEEDED libdockreg.so.X)
+#   libdockreg.so   -> .so.X       for the linker's -ldockreg
+# Run `ldconfig` after installing into a system directory (not needed with DESTDIR packaging).
+#
 #   make                          # cargo build --release --lib
 #   make install PREFIX=/usr/local  # build, then install under PREFIX (DESTDIR is honoured)
 #   make uninstall PREFIX=/usr/local
@@ -23,6 +29,21 @@ CARGO_TARGET_DIR ?= target
 LIB_DIR ?= $(CARGO_TARGET_DIR)/$(PROFILE)
 
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+MAJOR := $(word 1,$(subst ., ,$(VERSION)))
+# The shared library's names: the real file carries the full version, the SONAME (what
+# programs record as NEEDED) the major version, and the plain name is for the linker (-ldockreg).
+UNAME_S ?= $(shell uname -s)
+ifeq ($(UNAME_S),Darwin)
+SO_BUILT := libdockreg.dylib
+SO_REAL := libdockreg.$(VERSION).dylib
+SO_MAJOR := libdockreg.$(MAJOR).dylib
+SO_DEV := libdockreg.dylib
+else
+SO_BUILT := libdockreg.so
+SO_REAL := libdockreg.so.$(VERSION)
+SO_MAJOR := libdockreg.so.$(MAJOR)
+SO_DEV := libdockreg.so
+endif
 # What the static library needs besides itself (rustc --print native-static-libs, Linux/glibc).
 LIBS_PRIVATE ?= -lpthread -ldl -lm -lrt -lutil -lgcc_s
 
@@ -51,7 +72,9 @@ install: build
 install-files:
 	$(INSTALL) -d "$(DESTDIR)$(INCLUDEDIR)" "$(DESTDIR)$(LIBDIR)" "$(DESTDIR)$(PKGCONFIGDIR)"
 	$(INSTALL) -m 644 include/dockreg.h "$(DESTDIR)$(INCLUDEDIR)/dockreg.h"
-	$(INSTALL) -m 755 "$(LIB_DIR)/libdockreg.so" "$(DESTDIR)$(LIBDIR)/libdockreg.so"
+	$(INSTALL) -m 755 "$(LIB_DIR)/$(SO_BUILT)" "$(DESTDIR)$(LIBDIR)/$(SO_REAL)"
+	ln -sf "$(SO_REAL)" "$(DESTDIR)$(LIBDIR)/$(SO_MAJOR)"
+	ln -sf "$(SO_MAJOR)" "$(DESTDIR)$(LIBDIR)/$(SO_DEV)"
 	$(INSTALL) -m 644 "$(LIB_DIR)/libdockreg.a" "$(DESTDIR)$(LIBDIR)/libdockreg.a"
 	printf '%s\n' \
 	  'prefix=$(PREFIX)' \
@@ -68,7 +91,8 @@ install-files:
 	chmod 644 "$(DESTDIR)$(PKGCONFIGDIR)/dockreg.pc"
 
 uninstall:
-	rm -f "$(DESTDIR)$(INCLUDEDIR)/dockreg.h" "$(DESTDIR)$(LIBDIR)/libdockreg.so" \
+	rm -f "$(DESTDIR)$(INCLUDEDIR)/dockreg.h" "$(DESTDIR)$(LIBDIR)/$(SO_DEV)" \
+	  "$(DESTDIR)$(LIBDIR)/$(SO_MAJOR)" "$(DESTDIR)$(LIBDIR)/$(SO_REAL)" \
 	  "$(DESTDIR)$(LIBDIR)/libdockreg.a" "$(DESTDIR)$(PKGCONFIGDIR)/dockreg.pc"
 
 # cbindgen runs as a library inside the header test, so no extra tool is needed.

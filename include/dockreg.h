@@ -20,16 +20,51 @@
  * Images are named by reference strings as `docker pull` takes them: "registry:5000/app:1.0",
  *   "app@sha256:...", "ubuntu" (= docker.io/library/ubuntu:latest).
  *
+ * Bytes out: manifests and small blobs can also come back as a dockreg_bytes buffer (exact
+ *   bytes, length, digest, media type), freed with dockreg_bytes_free. JSON results embed
+ *   manifests and configs byte for byte as the registry stored them.
+ *
  * Last error: when a call fails, dockreg_last_error_message() and dockreg_last_error_json()
- *   describe why. They are per thread and cleared on entry to every function that returns a
- *   dockreg_status, so they always describe the last such call on this thread; their strings
- *   stay valid until that next call.
+ *   describe why. They are per thread, cleared on entry to every function that returns a
+ *   dockreg_status, and set (on failure) or cleared again (on success) when it returns, so
+ *   they always describe the last such call on this thread, whatever its callbacks did in
+ *   between; their strings stay valid until the next such call on this thread. Error text
+ *   never holds credentials: a mistyped option names its key and expected type, not the value.
  *
  * Threads: a dockreg_client may be used by any number of threads at once; only
  *   dockreg_client_free must not overlap other calls on the same client. Functions without a
- *   client are thread-safe. Callbacks run on the thread that made the call.
+ *   client are thread-safe. Callbacks (read, write, progress) run on the thread that made the
+ *   call; the log callback runs on any thread (dockreg_set_log_callback).
+ *
+ * Callbacks and re-entrancy: a read, write or progress callback MAY call dockreg functions,
+ *   with the same client or another (e.g. to HEAD a blob or to log the last error of an
+ *   inner call). Such an inner call sets and clears the thread's last error as any call does;
+ *   the outer call then sets its own when it returns. A callback must not free a client or
+ *   cancel handle the outer call uses. Every callback must return normally: a C++ callback
+ *   must not let an exception escape (catch everything and return the failure value: 0 for
+ *   a write callback, SIZE_MAX for a read callback, non-zero for a progress callback), and
+ *   must not longjmp out. A read callback that reports a failure ends the upload with
+ *   DOCKREG_ERR_READ_CALLBACK and nothing is committed: a blob is only committed by a
+ *   request whose digest the registry checked.
+ *
+ * Cancellation: dockreg_cancel_new + dockreg_client_with_cancel make a client view whose
+ *   calls (listings, manifests, copies, blob transfers) end with DOCKREG_ERR_CANCELLED within
+ *   about 100 ms of dockreg_cancel_trigger (from any thread or a signal handler);
+ *   dockreg_client_with_timeout gives each call a deadline (DOCKREG_ERR_TIMEOUT).
  *
  * Panics: no call unwinds into C; a bug inside dockreg becomes DOCKREG_ERR_PANIC.
+ *
+ * Language standards: this header needs C99 (or later) or C++11 (or later); it uses only
+ *   <stddef.h> and <stdint.h>, and can be included more than once.
+ *
+ * Versions and ABI: DOCKREG_VERSION_MAJOR/MINOR/PATCH, DOCKREG_VERSION_NUMBER and
+ *   DOCKREG_VERSION describe this header; dockreg_version() and dockreg_version_number() the
+ *   library loaded at run time. The shared library's SONAME is libdockreg.so.MAJOR
+ *   (libdockreg.MAJOR.dylib on macOS). Within one major version the ABI only grows: functions,
+ *   status values, log levels, option keys and JSON fields may be added; none is removed,
+ *   renamed or given another meaning, no signature changes, and status values are never
+ *   renumbered. Programs must therefore accept unknown status values and ignore unknown JSON
+ *   fields. Anything else needs a new major version (and SONAME).
  *
  * Link with -ldockreg (pkg-config: `pkg-config --cflags --libs dockreg`).
  */
@@ -41,6 +76,39 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#define DOCKREG_STRINGIFY_(x) #x
+#define DOCKREG_STRINGIFY(x) DOCKREG_STRINGIFY_(x)
+/**
+ * The header's version as a string, e.g. "0.2.0"; compare dockreg_version() (the library's).
+ */
+#define DOCKREG_VERSION                                                                  \
+    DOCKREG_STRINGIFY(DOCKREG_VERSION_MAJOR)                                             \
+    "." DOCKREG_STRINGIFY(DOCKREG_VERSION_MINOR) "." DOCKREG_STRINGIFY(DOCKREG_VERSION_PATCH)
+
+
+/**
+ * The major version of the dockreg header. The shared library's SONAME is
+ * `libdockreg.so.<MAJOR>` (`libdockreg.<MAJOR>.dylib` on macOS): within one major version the
+ * C ABI only grows.
+ */
+#define DOCKREG_VERSION_MAJOR 0
+
+/**
+ * The minor version of the dockreg header (new functions, new JSON fields).
+ */
+#define DOCKREG_VERSION_MINOR 2
+
+/**
+ * The patch version of the dockreg header (fixes only).
+ */
+#define DOCKREG_VERSION_PATCH 0
+
+/**
+ * The header's version as one number: `MAJOR * 10000 + MINOR * 100 + PATCH` (0.2.0 is 200,
+ * 1.12.3 would be 11203), for `#if DOCKREG_VERSION_NUMBER >= ...` and for comparing with
+ * `dockreg_version_number()` at run time. MINOR and PATCH stay below 100.
+ */
+#define DOCKREG_VERSION_NUMBER 200
 
 /**
  * What a dockreg call returned: `DOCKREG_OK` (0) on success, otherwise why it failed.
@@ -194,6 +262,58 @@ typedef int32_t dockreg_status;
 #endif // __cplusplus
 
 /**
+ * How much dockreg logs, most severe first. The values are fixed.
+ */
+enum dockreg_log_level
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * Nothing (turns the callback off).
+     */
+    DOCKREG_LOG_OFF = 0,
+    /**
+     * Failures.
+     */
+    DOCKREG_LOG_ERROR = 1,
+    /**
+     * Problems dockreg worked around (a retry, a fallback).
+     */
+    DOCKREG_LOG_WARN = 2,
+    /**
+     * Notable events.
+     */
+    DOCKREG_LOG_INFO = 3,
+    /**
+     * Requests and answers (method, URL, status), retries, token fetches.
+     */
+    DOCKREG_LOG_DEBUG = 4,
+    /**
+     * Finer detail.
+     */
+    DOCKREG_LOG_TRACE = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum dockreg_log_level dockreg_log_level;
+#else
+typedef int32_t dockreg_log_level;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * A byte buffer returned by dockreg: exact bytes with their length, digest and (for a
+ * manifest) media type. Made by `dockreg_client_get_manifest_bytes` and
+ * `dockreg_client_get_blob_bytes`; freed with `dockreg_bytes_free`. The accessors' pointers
+ * stay valid until then; the buffer never changes. It may be read from any thread.
+ *
+ * Methods: `dockreg_bytes_data`, `dockreg_bytes_len`, `dockreg_bytes_digest`,
+ * `dockreg_bytes_media_type`, `dockreg_bytes_free`.
+ */
+typedef struct dockreg_bytes dockreg_bytes;
+
+/**
  * A cancel switch. Made by `dockreg_cancel_new`, freed by `dockreg_cancel_free`; triggered with
  * `dockreg_cancel_trigger` from any thread; given to clients with `dockreg_client_with_cancel`.
  *
@@ -227,7 +347,9 @@ typedef struct dockreg_client dockreg_client;
  * Receives the next `len` bytes of a blob (`len` > 0) and returns how many it consumed.
  * Anything other than `len` stops the transfer with `DOCKREG_ERR_CALLBACK`.
  *
- * `ctx` is the pointer given with the callback. Called on the thread that made the call.
+ * `ctx` is the pointer given with the callback. Called on the thread that made the call. It
+ * may call dockreg functions (see the header's notes on re-entrancy) and must return normally
+ * (no C++ exception, no longjmp).
  */
 typedef size_t (*dockreg_write_callback)(void *ctx, const uint8_t *buf, size_t len);
 
@@ -240,7 +362,8 @@ typedef size_t (*dockreg_write_callback)(void *ctx, const uint8_t *buf, size_t l
  * `ctx` is the pointer given with the callback. Called on the thread that made the call, once
  * with `done` = 0 before any request, then after each chunk. `done` may go back when a broken
  * upload resumes from what the registry holds. An upload skipped (the blob exists) or mounted
- * (with its size given) reports the blob's size as done.
+ * (with its size given) reports the blob's size as done. It may call dockreg functions and
+ * must return normally (no C++ exception, no longjmp).
  */
 typedef int (*dockreg_progress_callback)(void *ctx, uint64_t done, uint64_t total);
 
@@ -250,16 +373,39 @@ typedef int (*dockreg_progress_callback)(void *ctx, uint64_t done, uint64_t tota
  * upload with `DOCKREG_ERR_READ_CALLBACK`. Returning more than `cap` is treated as a failure.
  *
  * `ctx` is the pointer given with the callback. Called on the thread that made the call. It
- * is not called again after it returned 0 or `SIZE_MAX`.
+ * is not called again after it returned 0 or `SIZE_MAX`. A failure (`SIZE_MAX`) ends the
+ * upload and commits nothing, whatever was read before: a C++ callback catches its exceptions
+ * and returns `SIZE_MAX` (an exception must not cross into dockreg), a Python one likewise
+ * (ctypes would otherwise return an unspecified value that may read as the end of the data).
+ * It may call dockreg functions.
  */
 typedef size_t (*dockreg_read_callback)(void *ctx, uint8_t *buf, size_t cap);
+
+/**
+ * Receives one log line: its `level` (`DOCKREG_LOG_ERROR` to `DOCKREG_LOG_TRACE`), `target`
+ * (the dockreg module, e.g. `"dockreg::http"`) and `message` (one line, UTF-8, without a
+ * trailing newline). Both strings are NUL-terminated and valid only during the call: copy them
+ * to keep them. Lines never contain credentials (passwords, tokens, Authorization headers).
+ *
+ * Threads: called on whatever thread is doing the work, often several at once (one client
+ * may be shared by threads, and some calls fan out over worker threads): the callback must
+ * be thread-safe. It must return normally (a C++ callback must not throw; a Python one must
+ * catch its exceptions). It may call dockreg functions, but lines logged meanwhile on that
+ * thread are dropped, and it must not call `dockreg_set_log_callback`
+ * (`DOCKREG_ERR_INVALID_ARGUMENT`).
+ */
+typedef void (*dockreg_log_callback)(void *userdata,
+                                     dockreg_log_level level,
+                                     const char *target,
+                                     const char *message);
 
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
 
 /**
- * The version of the dockreg library, e.g. `"0.1.0"`.
+ * The version of the dockreg library loaded at run time, e.g. `"0.2.0"` (compare the
+ * header's `DOCKREG_VERSION`).
  *
  * The string is static: never free it. Does not touch the last error. Thread-safe.
  */
@@ -278,8 +424,10 @@ const char *dockreg_status_name(int32_t status);
  * it succeeded (or no call was made yet).
  *
  * The string belongs to dockreg: do not free it. It stays valid until the next call on this
- * thread of a function that returns a `dockreg_status` (which clears the last error on entry);
- * the free functions, `dockreg_version`, `dockreg_status_name` and the two last-error
+ * thread of a function that returns a `dockreg_status` (which clears the last error on entry,
+ * and sets it on failure or clears it again on success when it returns, so that calls made
+ * by its callbacks never show through); the free functions, the `dockreg_bytes` accessors,
+ * `dockreg_version`, `dockreg_version_number`, `dockreg_status_name` and the two last-error
  * functions leave it alone. Each thread has its own last error.
  */
 const char *dockreg_last_error_message(void);
@@ -314,6 +462,15 @@ const char *dockreg_last_error_json(void);
  * may have written into it (e.g. with `strtok`). Does not touch the last error.
  */
 void dockreg_string_free(char *string);
+
+/**
+ * The version of the library loaded at run time as one number, `MAJOR * 10000 + MINOR * 100 +
+ * PATCH` (as `DOCKREG_VERSION_NUMBER`). A program built against header 0.2.0 runs with any
+ * library whose number is at least 200 and below 10000 (the same major version).
+ *
+ * Does not touch the last error. Thread-safe.
+ */
+uint32_t dockreg_version_number(void);
 
 /**
  * Creates a client.
@@ -380,8 +537,14 @@ void dockreg_string_free(char *string);
  *                                  // proxy unless "proxy" is given. Default: true
  *   }
  *   ```
+ *   An absent key means the default (`null` means what each key says above). In the
+ *   `*_timeout_ms` keys `null` means "no limit": only `request_timeout_ms` accepts it (its
+ *   requests stay bounded by `stall_timeout_ms`); `connect_timeout_ms`, `stall_timeout_ms`
+ *   and `read_timeout_ms` refuse it with `DOCKREG_ERR_INVALID_OPTION`.
  *   Changed in 0.2: `read_timeout_ms` is the old name of `stall_timeout_ms` (still accepted);
- *   its `null` ("no limit") is refused, since every request is now bounded.
+ *   its `null` ("no limit") is refused, since every request is now bounded; so is
+ *   `connect_timeout_ms: null`, which 0.1 took as the default. An option error names the key
+ *   and the expected type, never the value given (it may be a password).
  * - `out`: must not be NULL; on success receives the new client, which the caller frees with
  *   `dockreg_client_free`.
  *
@@ -472,10 +635,12 @@ dockreg_status dockreg_client_get_digest(const dockreg_client *client,
  *
  * - `client`, `repository`, `config_digest` (`"sha256:..."`), `out_json`: must not be NULL.
  *
- * On success `out_json` receives the image config as an object with the OCI/Docker field
- * names (`architecture`, `os`, `created` (RFC 3339), `config` {`Env`, `Cmd`, `Entrypoint`,
- * `Labels`, ...}, `rootfs`, `history`, ...). Errors as `dockreg_client_get_manifest`, plus
- * `DOCKREG_ERR_INVALID_DIGEST`. Thread-safe.
+ * On success `out_json` receives the image config document exactly as stored (byte for
+ * byte, every field kept, including those dockreg does not model such as `Healthcheck` or
+ * `Shell`): an object with the OCI/Docker field names (`architecture`, `os`, `created` (RFC
+ * 3339), `config` {`Env`, `Cmd`, `Entrypoint`, `Labels`, ...}, `rootfs`, `history`, ...). It is
+ * checked to parse as an image config first. Configs over 16 MiB are `DOCKREG_ERR_TOO_LARGE`.
+ * Errors as `dockreg_client_get_manifest`, plus `DOCKREG_ERR_INVALID_DIGEST`. Thread-safe.
  */
 dockreg_status dockreg_client_get_config(const dockreg_client *client,
                                          const char *repository,
@@ -487,7 +652,7 @@ dockreg_status dockreg_client_get_config(const dockreg_client *client,
  * (resolved from an index), then its config blob.
  *
  * Arguments as `dockreg_client_get_manifest`. On success `out_json` receives the image config
- * as `dockreg_client_get_config` does. Errors as `dockreg_client_get_manifest`. Thread-safe.
+ * document byte for byte, as `dockreg_client_get_config` does. Errors as `dockreg_client_get_manifest`. Thread-safe.
  */
 dockreg_status dockreg_client_get_image_config(const dockreg_client *client,
                                                const char *image,
@@ -633,12 +798,100 @@ void dockreg_cancel_free(dockreg_cancel *cancel);
  * - `out`: must not be NULL; on success receives the new handle, freed with
  *   `dockreg_client_free` (independently of `client`).
  *
- * Errors: `DOCKREG_ERR_NULL_ARGUMENT`. Thread-safe.
+ * The new handle keeps `client`'s own cancel, deadline and per-call timeout: a deadline is
+ * only ever shortened. Errors: `DOCKREG_ERR_NULL_ARGUMENT`. Thread-safe.
  */
 dockreg_status dockreg_client_with_cancel(const dockreg_client *client,
                                           const dockreg_cancel *cancel,
                                           uint64_t timeout_ms,
                                           dockreg_client **out);
+
+/**
+ * Makes a client handle that shares `client`'s connections and token cache, whose every call
+ * gets its own deadline: `timeout_ms` from the moment that call starts. A call still running
+ * then ends with `DOCKREG_ERR_TIMEOUT` (requests, retries, waits and blob transfers included).
+ *
+ * - `client`: must not be NULL. Its cancel handle and fixed deadline (from
+ *   `dockreg_client_with_cancel`) still apply: whichever ends first wins.
+ * - `timeout_ms`: at least 1 (0 is `DOCKREG_ERR_INVALID_ARGUMENT`).
+ * - `out`: must not be NULL; on success receives the new handle, freed with
+ *   `dockreg_client_free` (independently of `client`).
+ *
+ * Compare `dockreg_client_with_cancel`, whose `timeout_ms` is one deadline for all calls,
+ * counted from when the handle is made. Errors: `DOCKREG_ERR_NULL_ARGUMENT`,
+ * `DOCKREG_ERR_INVALID_ARGUMENT`. Thread-safe.
+ */
+dockreg_status dockreg_client_with_timeout(const dockreg_client *client,
+                                           uint64_t timeout_ms,
+                                           dockreg_client **out);
+
+/**
+ * Fetches the manifest `image` names exactly as the registry serves it (an index stays an
+ * index), as bytes: what its digest is computed over, to push back with
+ * `dockreg_client_put_manifest` (same bytes, same digest) or to hash.
+ *
+ * - `client`, `image`: must not be NULL.
+ * - `out`: must not be NULL; on success receives a buffer for `dockreg_bytes_free` with the
+ *   bytes, the digest (checked against the reference's digest and `Docker-Content-Digest`)
+ *   and the media type.
+ *
+ * Errors as `dockreg_client_get_raw_manifest`. Thread-safe.
+ */
+dockreg_status dockreg_client_get_manifest_bytes(const dockreg_client *client,
+                                                 const char *image,
+                                                 dockreg_bytes **out);
+
+/**
+ * Reads a small blob (an image config, a signature, an SBOM) into memory, verified against
+ * its digest. For layers, stream with `dockreg_client_get_blob` instead.
+ *
+ * - `client`, `repository` (its tag or digest is ignored), `digest` (`"sha256:..."`): must
+ *   not be NULL.
+ * - `max_size`: the most bytes accepted; 0 for 16 MiB (the config limit). At most 64 MiB
+ *   (else `DOCKREG_ERR_INVALID_ARGUMENT`). A larger blob is `DOCKREG_ERR_TOO_LARGE`.
+ * - `out`: must not be NULL; on success receives a buffer for `dockreg_bytes_free` with the
+ *   bytes and the digest; its media type is NULL (a blob has none of its own).
+ *
+ * Errors: misuse (1-4), `DOCKREG_ERR_INVALID_REFERENCE`, `DOCKREG_ERR_INVALID_DIGEST`,
+ * `DOCKREG_ERR_INVALID_ARGUMENT`, transport (20-24), auth (30-32), registry (40-44),
+ * `DOCKREG_ERR_DIGEST_MISMATCH`, `DOCKREG_ERR_TOO_LARGE`. Thread-safe.
+ */
+dockreg_status dockreg_client_get_blob_bytes(const dockreg_client *client,
+                                             const char *repository,
+                                             const char *digest,
+                                             uint64_t max_size,
+                                             dockreg_bytes **out);
+
+/**
+ * The first byte of the buffer (never NULL, even for 0 bytes); `dockreg_bytes_len` bytes can
+ * be read from it. NULL only when `bytes` is NULL. Not NUL-terminated. Does not touch the
+ * last error.
+ */
+const uint8_t *dockreg_bytes_data(const dockreg_bytes *bytes);
+
+/**
+ * The number of bytes in the buffer; 0 when `bytes` is NULL. Does not touch the last error.
+ */
+size_t dockreg_bytes_len(const dockreg_bytes *bytes);
+
+/**
+ * The digest of the bytes (`"sha256:..."`), a NUL-terminated string owned by the buffer;
+ * NULL when `bytes` is NULL. Does not touch the last error.
+ */
+const char *dockreg_bytes_digest(const dockreg_bytes *bytes);
+
+/**
+ * The media type of a manifest (e.g. `"application/vnd.oci.image.index.v1+json"`), a
+ * NUL-terminated string owned by the buffer; NULL for a blob or when `bytes` is NULL. Does not
+ * touch the last error.
+ */
+const char *dockreg_bytes_media_type(const dockreg_bytes *bytes);
+
+/**
+ * Frees a buffer from dockreg; NULL is ignored. Each buffer is freed exactly once, with this
+ * function only. Does not touch the last error.
+ */
+void dockreg_bytes_free(dockreg_bytes *bytes);
 
 /**
  * Whether the repository `repository` names has the blob `digest`, and its size.
@@ -985,6 +1238,29 @@ dockreg_status dockreg_reference_parse(const char *image, char **out_json);
  * `DOCKREG_ERR_INVALID_REFERENCE`. Thread-safe.
  */
 dockreg_status dockreg_split_image(const char *image, char **out_json);
+
+/**
+ * Sends dockreg's log lines up to `level` to `callback`, for the whole process, replacing the
+ * callback set before; `callback` NULL or `level` `DOCKREG_LOG_OFF` turns logging off.
+ *
+ * - `callback`: called as described at `dockreg_log_callback`, from any thread.
+ * - `userdata`: passed to `callback` as is; may be NULL. It must stay valid until logging is
+ *   turned off or another callback is set.
+ * - `level`: a `dockreg_log_level` value: lines of this level and more severe are delivered
+ *   (`DOCKREG_LOG_DEBUG` for requests, retries and token fetches).
+ *
+ * Once this returns, the previous callback is neither running nor called again, so its
+ * userdata may be freed. Set it early, before other threads use dockreg. dockreg installs
+ * itself as the process's `log` logger on the first call with a callback; in a Rust program
+ * that already installed another logger this fails with `DOCKREG_ERR_UNSUPPORTED` (the
+ * lines go to that logger).
+ *
+ * Errors: `DOCKREG_ERR_INVALID_ARGUMENT` (a level outside 0-5, or a call from inside the log
+ * callback), `DOCKREG_ERR_UNSUPPORTED`. Thread-safe.
+ */
+dockreg_status dockreg_set_log_callback(dockreg_log_callback callback,
+                                        void *userdata,
+                                        int32_t level);
 
 #ifdef __cplusplus
 }  // extern "C"

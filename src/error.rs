@@ -241,7 +241,8 @@ impl fmt::Display for RegistryError {
 }
 
 impl Error {
-    /// The registry's answer, for the variants that carry one.
+    /// The registry's answer, for the variants that carry one (an `Unsupported` error carries
+    /// the answer that showed it).
     pub fn registry_error(&self) -> Option<&RegistryError> {
         match self {
             Self::NotFound(e)
@@ -249,6 +250,10 @@ impl Error {
             | Self::Denied(e)
             | Self::TooManyRequests(e)
             | Self::Registry(e) => Some(e),
+            // The registry's answer that showed the operation is unsupported.
+            Self::Unsupported {
+                source: Some(s), ..
+            } => s.registry_error(),
             _ => None,
         }
     }

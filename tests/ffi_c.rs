@@ -58,6 +58,10 @@ fn shared_lib() -> PathBuf {
         std::fs::create_dir_all(&copy_dir).expect("create the library copy dir");
         let copy = copy_dir.join("libdockreg.so");
         std::fs::copy(&so, &copy).expect("copy libdockreg.so");
+        // Programs linked with -ldockreg record the SONAME and load it by that name.
+        let soname = copy_dir.join(format!("libdockreg.so.{}", env!("CARGO_PKG_VERSION_MAJOR")));
+        let _ = std::fs::remove_file(&soname);
+        std::os::unix::fs::symlink("libdockreg.so", &soname).expect("link the SONAME");
         copy
     })
     .clone()
@@ -367,14 +371,40 @@ fn make_install_and_pkg_config() {
             .arg(format!("LIB_DIR={}", profile_dir.display())),
         "make install-files",
     );
+    let version = env!("CARGO_PKG_VERSION");
+    let major = env!("CARGO_PKG_VERSION_MAJOR");
+    let real = format!("libdockreg.so.{version}");
+    let soname = format!("libdockreg.so.{major}");
     for file in [
         "include/dockreg.h",
-        "lib/libdockreg.so",
+        &format!("lib/{real}"),
         "lib/libdockreg.a",
         "lib/pkgconfig/dockreg.pc",
     ] {
         assert!(prefix.join(file).is_file(), "{file} not installed");
     }
+    // The usual chain of names: libdockreg.so -> libdockreg.so.MAJOR -> libdockreg.so.X.Y.Z.
+    let link = |name: &str| {
+        std::fs::read_link(prefix.join("lib").join(name))
+            .unwrap_or_else(|e| panic!("lib/{name} is not a symlink: {e}"))
+    };
+    assert_eq!(link("libdockreg.so"), PathBuf::from(&soname));
+    assert_eq!(link(&soname), PathBuf::from(&real));
+    assert!(
+        !prefix.join("lib").join(&real).is_symlink(),
+        "{real} must be the file"
+    );
+    require_program("readelf", "binutils");
+    let dynamic = stdout(&run(
+        Command::new("readelf")
+            .arg("-d")
+            .arg(prefix.join("lib").join(&real)),
+        "readelf -d the library",
+    ));
+    assert!(
+        dynamic.contains(&format!("Library soname: [{soname}]")),
+        "no SONAME {soname}:\n{dynamic}"
+    );
     let pc_path = prefix.join("lib/pkgconfig");
     let flags = run(
         Command::new("pkg-config")
@@ -392,12 +422,60 @@ fn make_install_and_pkg_config() {
         .arg("-o")
         .arg(&exe);
     run(&mut cmd, "cc with pkg-config flags");
+    let needed = stdout(&run(
+        Command::new("readelf").arg("-d").arg(&exe),
+        "readelf -d the program",
+    ));
+    assert!(
+        needed.contains(&format!("Shared library: [{soname}]")),
+        "the program does not record NEEDED {soname}:\n{needed}"
+    );
+    assert!(
+        !needed.contains("Shared library: [libdockreg.so]"),
+        "{needed}"
+    );
     let image = format!("{}/{}", f.addr(), f.oci_image.reference());
     let text = stdout(&run(
         Command::new(&exe).arg(&image).env_remove("LD_LIBRARY_PATH"),
         "installed inspect",
     ));
     check_inspect_output(&text, f);
+
+    // Python's ctypes.util.find_library finds the installed library through LD_LIBRARY_PATH
+    // (it runs `ld -t` over those directories and reads the SONAME with objdump: without a
+    // SONAME it finds nothing), and loads it by that name.
+    require_program("python3", "python3");
+    require_program("objdump", "binutils");
+    let py = run(
+        Command::new("python3")
+            .arg("-c")
+            .arg(
+                "import ctypes, ctypes.util\n\
+                 name = ctypes.util.find_library('dockreg')\n\
+                 print('found', name)\n\
+                 lib = ctypes.CDLL(name)\n\
+                 lib.dockreg_version.restype = ctypes.c_char_p\n\
+                 lib.dockreg_version_number.restype = ctypes.c_uint32\n\
+                 print('version', lib.dockreg_version().decode(), lib.dockreg_version_number())\n",
+            )
+            .env("LD_LIBRARY_PATH", prefix.join("lib")),
+        "python3 find_library",
+    );
+    let text = stdout(&py);
+    let (maj, min, pat) = (
+        major.parse::<u32>().unwrap(),
+        env!("CARGO_PKG_VERSION_MINOR").parse::<u32>().unwrap(),
+        env!("CARGO_PKG_VERSION_PATCH").parse::<u32>().unwrap(),
+    );
+    assert!(text.contains(&format!("found {soname}\n")), "{text}");
+    assert!(
+        text.contains(&format!(
+            "version {version} {}",
+            maj * 10000 + min * 100 + pat
+        )),
+        "{text}"
+    );
+    eprintln!("{}", text.trim());
 
     // Static linking with `pkg-config --static`.
     let static_flags = run(

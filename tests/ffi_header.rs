@@ -1,5 +1,6 @@
-//! The committed C header `include/dockreg.h` is what cbindgen generates from `src/ffi`, and it
-//! compiles as C99 and C++ with warnings as errors, included twice.
+//! The committed C header `include/dockreg.h` is what cbindgen generates from `src/ffi`, it
+//! compiles as C99, C11 and C++11 with warnings as errors (`-pedantic`), included twice, and
+//! its version macros are those of `Cargo.toml`.
 //!
 //! `DOCKREG_BLESS=1 cargo test --test ffi_header` (or `make header`) rewrites the header.
 
@@ -107,6 +108,7 @@ fn compile(compiler: &str, std: &str, ext: &str, extra: &[&str]) {
 static size_t sink(void *ctx, const uint8_t *buf, size_t len) { (void)ctx; (void)buf; return len; }
 static int progress(void *ctx, uint64_t done, uint64_t total) { (void)ctx; (void)done; (void)total; return 0; }
 static size_t source(void *ctx, uint8_t *buf, size_t cap) { (void)ctx; (void)buf; (void)cap; return SIZE_MAX; }
+static void on_log(void *ctx, dockreg_log_level level, const char *target, const char *message) { (void)ctx; (void)level; (void)target; (void)message; }
 
 int main(void) {
     dockreg_client *client = NULL;
@@ -149,6 +151,31 @@ int main(void) {
     (void)dockreg_client_copy_image(client, "x", "y", "{\"all_tags\": true}", &json);
     (void)dockreg_client_list_referrers(client, "x", NULL, &json);
     (void)dockreg_client_push_referrer(client, "x", (const uint8_t *)"{}", 2, "t", &json);
+    {
+        dockreg_bytes *bytes = NULL;
+        dockreg_cancel *cancel = NULL;
+        dockreg_client *view = NULL;
+        dockreg_log_callback l = on_log;
+        (void)dockreg_client_get_manifest_bytes(client, "x", &bytes);
+        (void)dockreg_client_get_blob_bytes(client, "x", "sha256:0", 0, &bytes);
+        printf("%p %zu %s %s\n", (const void *)dockreg_bytes_data(bytes), dockreg_bytes_len(bytes),
+               dockreg_bytes_digest(bytes), dockreg_bytes_media_type(bytes));
+        dockreg_bytes_free(bytes);
+        (void)dockreg_cancel_new(&cancel);
+        (void)dockreg_client_with_cancel(client, cancel, 0, &view);
+        dockreg_client_free(view);
+        (void)dockreg_client_with_timeout(client, 1000, &view);
+        dockreg_client_free(view);
+        dockreg_cancel_trigger(cancel);
+        printf("%d\n", dockreg_cancel_is_triggered(cancel));
+        dockreg_cancel_free(cancel);
+        (void)dockreg_set_log_callback(l, NULL, DOCKREG_LOG_DEBUG);
+        (void)dockreg_set_log_callback(NULL, NULL, DOCKREG_LOG_OFF);
+    }
+#if DOCKREG_VERSION_NUMBER < 200 || DOCKREG_VERSION_MAJOR != 0
+#error "the version macros are not usable in #if"
+#endif
+    printf("%s %u %d\n", DOCKREG_VERSION, dockreg_version_number(), DOCKREG_VERSION_NUMBER);
     st = DOCKREG_ERR_READ_CALLBACK;
     dockreg_client_free(client);
     printf("%s %d\n", dockreg_version(), (int)st);
@@ -185,6 +212,83 @@ fn header_compiles_as_c99() {
 }
 
 #[test]
+fn header_compiles_as_c11() {
+    compile(
+        "cc",
+        "c11",
+        "c",
+        &["-Wstrict-prototypes", "-Wmissing-prototypes"],
+    );
+}
+
+#[test]
 fn header_compiles_as_cpp() {
     compile("c++", "c++11", "cpp", &[]);
+}
+
+/// The version in Cargo.toml, read from the file (not from cargo's environment, so that a
+/// header left behind after a version bump is caught too).
+fn cargo_toml_version() -> (u32, u32, u32) {
+    let toml = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let line = toml
+        .lines()
+        .find(|l| l.starts_with("version = \""))
+        .expect("a version line in Cargo.toml");
+    let v = line
+        .trim_start_matches("version = \"")
+        .trim_end_matches('"');
+    let parts: Vec<u32> = v.split('.').map(|p| p.parse().unwrap()).collect();
+    assert_eq!(parts.len(), 3, "{v}");
+    (parts[0], parts[1], parts[2])
+}
+
+/// The header's version macros, as the C preprocessor sees them, equal Cargo.toml's version;
+/// and the header defines no macro outside the `DOCKREG_` namespace (cbindgen would export
+/// any public constant of the crate).
+#[test]
+fn version_macros_match_cargo_toml() {
+    let (major, minor, patch) = cargo_toml_version();
+    let dir = std::env::temp_dir().join(format!("dockreg-header-version-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join("version.c");
+    std::fs::write(
+        &src,
+        "#include \"dockreg.h\"\n#include <stdio.h>\nint main(void) {\n    printf(\"%d %d %d %d %s\\n\", DOCKREG_VERSION_MAJOR, DOCKREG_VERSION_MINOR, DOCKREG_VERSION_PATCH, DOCKREG_VERSION_NUMBER, DOCKREG_VERSION);\n    return 0;\n}\n",
+    )
+    .unwrap();
+    let exe = dir.join("version");
+    let out = Command::new("cc")
+        .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-I"])
+        .arg(root().join("include"))
+        .arg(&src)
+        .arg("-o")
+        .arg(&exe)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run cc: {e} (install gcc)"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = Command::new(&exe)
+        .output()
+        .expect("run the version program");
+    let _ = std::fs::remove_dir_all(&dir);
+    let text = String::from_utf8(printed.stdout).unwrap();
+    assert_eq!(
+        text.trim(),
+        format!(
+            "{major} {minor} {patch} {} {major}.{minor}.{patch}",
+            major * 10000 + minor * 100 + patch
+        )
+    );
+
+    let header = std::fs::read_to_string(header_path()).unwrap();
+    for line in header.lines().filter(|l| l.starts_with("#define ")) {
+        let name = line["#define ".len()..].split([' ', '(']).next().unwrap();
+        assert!(
+            name.starts_with("DOCKREG_"),
+            "the header defines {name}, outside the DOCKREG_ namespace"
+        );
+    }
 }

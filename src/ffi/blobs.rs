@@ -2,6 +2,7 @@
 //!
 //! (Uploads, mounts and deletes are in `uploads.rs`.)
 
+use std::borrow::Cow;
 use std::ffi::{c_char, c_int, c_void};
 use std::io::Write;
 use std::path::PathBuf;
@@ -20,7 +21,9 @@ use crate::reference::Reference;
 /// Receives the next `len` bytes of a blob (`len` > 0) and returns how many it consumed.
 /// Anything other than `len` stops the transfer with `DOCKREG_ERR_CALLBACK`.
 ///
-/// `ctx` is the pointer given with the callback. Called on the thread that made the call.
+/// `ctx` is the pointer given with the callback. Called on the thread that made the call. It
+/// may call dockreg functions (see the header's notes on re-entrancy) and must return normally
+/// (no C++ exception, no longjmp).
 #[allow(non_camel_case_types)]
 pub type dockreg_write_callback =
     Option<unsafe extern "C" fn(ctx: *mut c_void, buf: *const u8, len: usize) -> usize>;
@@ -33,7 +36,8 @@ pub type dockreg_write_callback =
 /// `ctx` is the pointer given with the callback. Called on the thread that made the call, once
 /// with `done` = 0 before any request, then after each chunk. `done` may go back when a broken
 /// upload resumes from what the registry holds. An upload skipped (the blob exists) or mounted
-/// (with its size given) reports the blob's size as done.
+/// (with its size given) reports the blob's size as done. It may call dockreg functions and
+/// must return normally (no C++ exception, no longjmp).
 #[allow(non_camel_case_types)]
 pub type dockreg_progress_callback =
     Option<unsafe extern "C" fn(ctx: *mut c_void, done: u64, total: u64) -> c_int>;
@@ -46,7 +50,7 @@ pub(super) unsafe fn blob_args<'a>(
     client: *const dockreg_client,
     repository: *const c_char,
     digest: *const c_char,
-) -> FfiResult<(&'a Client, &'a str, &'a str)> {
+) -> FfiResult<(Cow<'a, Client>, &'a str, &'a str)> {
     // SAFETY: forwarded from this function's contract.
     unsafe {
         Ok((

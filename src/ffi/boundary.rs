@@ -5,6 +5,7 @@
 //! and parse JSON; bodies check every argument before doing any work, and write out-params
 //! last, so an out-param is written only when the call succeeds.
 
+use std::borrow::Cow;
 use std::ffi::{CStr, c_char};
 use std::panic::{self, AssertUnwindSafe};
 
@@ -13,6 +14,7 @@ use serde::de::DeserializeOwned;
 
 use super::client::dockreg_client;
 use super::error::{self, FfiError};
+use super::option_errors;
 use super::status::dockreg_status;
 use crate::client::Client;
 use crate::error::Error;
@@ -21,7 +23,9 @@ use crate::reference::Reference;
 /// What argument checks and bodies return.
 pub(crate) type FfiResult<T> = Result<T, FfiError>;
 
-/// Runs the body of the export `function` and returns its status.
+/// Runs the body of the export `function` and returns its status. The last error is cleared on
+/// entry and on success at exit, and set on failure at exit: it always describes this call,
+/// whatever callbacks did in between.
 pub(crate) fn call(
     function: &'static str,
     body: impl FnOnce() -> Result<(), FfiError>,
@@ -30,7 +34,12 @@ pub(crate) fn call(
     // Unwind safety: after a panic the body's locals are gone; the client's shared state
     // (connection pool, token cache) tolerates a panic while it was in use.
     let failure = match panic::catch_unwind(AssertUnwindSafe(body)) {
-        Ok(Ok(())) => return dockreg_status::DOCKREG_OK,
+        Ok(Ok(())) => {
+            // Cleared at exit too: a callback may have called dockreg re-entrantly on this
+            // thread, and a failure of that inner call must not outlive this success.
+            error::clear();
+            return dockreg_status::DOCKREG_OK;
+        }
         Ok(Err(e)) => e,
         Err(payload) => FfiError::Panic(panic_message(payload.as_ref())),
     };
@@ -94,16 +103,18 @@ pub(crate) unsafe fn buf_arg<'a>(
     Ok(unsafe { std::slice::from_raw_parts(p, len) })
 }
 
-/// The client behind a handle.
+/// The client behind a handle, with this call's deadline when the handle gives each call one
+/// (`dockreg_client_with_timeout`).
 ///
 /// # Safety
 /// `p` is NULL or a handle from `dockreg_client_new` that is not freed during `'a`.
-pub(crate) unsafe fn client_arg<'a>(p: *const dockreg_client) -> Result<&'a Client, FfiError> {
+pub(crate) unsafe fn client_arg<'a>(p: *const dockreg_client) -> Result<Cow<'a, Client>, FfiError> {
     if p.is_null() {
         return Err(FfiError::Null("client"));
     }
     // SAFETY: not NULL, and by the caller's contract a live handle; shared access only.
-    Ok(unsafe { &(*p).client })
+    let handle = unsafe { &*p };
+    Ok(handle.for_call())
 }
 
 /// An out-param, checked now and written (by [`Out::put`]) only when the call succeeds.
@@ -147,12 +158,12 @@ impl Out<'_, c_char> {
     }
 }
 
-/// Parses a JSON argument: bad syntax is `INVALID_JSON`, a bad shape `INVALID_OPTION`.
+/// Parses a JSON argument: bad syntax is `INVALID_JSON`, a bad shape `INVALID_OPTION` (named
+/// by its path, never showing the value: see [`super::option_errors`]).
 pub(crate) fn json_arg<T: DeserializeOwned>(text: &str, name: &'static str) -> Result<T, FfiError> {
-    serde_json::from_str(text).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => FfiError::Option(e.to_string()),
-        _ => FfiError::Json(name, e.to_string()),
-    })
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| FfiError::Json(name, e.to_string()))?;
+    option_errors::from_value(value)
 }
 
 /// Parses an options argument: `None` (a NULL pointer) gives the defaults; otherwise it must be
@@ -164,14 +175,16 @@ pub(crate) fn options_arg<T: DeserializeOwned + Default>(
     let Some(text) = text else {
         return Ok(T::default());
     };
-    // Checked as an object first: serde would also take `[]` for a struct.
+    // Checked as an object first: serde would also take `[]` for a struct. The value itself is
+    // never shown: it may hold credentials.
     let value: serde_json::Value = json_arg(text, name)?;
     if !value.is_object() {
         return Err(FfiError::Option(format!(
-            "{name} must be a JSON object, not {value}"
+            "{name} must be a JSON object, not {}",
+            option_errors::kind(&value)
         )));
     }
-    serde_json::from_value(value).map_err(|e| FfiError::Option(e.to_string()))
+    option_errors::from_value(value)
 }
 
 /// An optional string argument: NULL is `None`.
@@ -233,7 +246,11 @@ pub(crate) unsafe fn free_string(p: *mut c_char) {
 }
 
 /// `fields` (a JSON object) with `document` added under `key` byte for byte as received,
-/// so that the embedded document is exactly what the registry sent.
+/// so that the embedded document is exactly what the registry sent, whitespace around it
+/// included (a JSON parser skips it; a trailing newline is part of the digested bytes).
+///
+/// The bytes are spliced in rather than held in a `serde_json::value::RawValue`, which trims
+/// the whitespace around a value and so would drop such a newline.
 pub(crate) fn with_document(
     fields: serde_json::Value,
     key: &str,
@@ -253,7 +270,7 @@ pub(crate) fn with_document(
     }
     text.push_str(&serde_json::Value::from(key).to_string());
     text.push(':');
-    text.push_str(document.trim());
+    text.push_str(document);
     text.push('}');
     Ok(text)
 }
@@ -389,7 +406,7 @@ mod tests {
             r#"{"digest":"d","manifest":{ "b" : [1, 2],  "a":"x" }}"#
         );
         let text = with_document(serde_json::json!({}), "m", b" 1\n", "u").unwrap();
-        assert_eq!(text, r#"{"m":1}"#);
+        assert_eq!(text, "{\"m\": 1\n}");
         assert!(with_document(serde_json::json!({}), "m", b"{", "u").is_err());
         assert!(with_document(serde_json::json!({}), "m", b"{} {}", "u").is_err());
     }

@@ -1,12 +1,14 @@
 //! Cancellation and deadlines from C: a cancel handle any thread (or a signal handler) can
 //! trigger, and a client handle whose calls carry it.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::boundary::{self, call};
 use super::client::dockreg_client;
+use super::error::FfiError;
 use super::status::dockreg_status;
 use crate::cancel::CancelToken;
+use crate::error::Error;
 
 /// A cancel switch. Made by `dockreg_cancel_new`, freed by `dockreg_cancel_free`; triggered with
 /// `dockreg_cancel_trigger` from any thread; given to clients with `dockreg_client_with_cancel`.
@@ -85,7 +87,8 @@ pub unsafe extern "C" fn dockreg_cancel_free(cancel: *mut dockreg_cancel) {
 /// - `out`: must not be NULL; on success receives the new handle, freed with
 ///   `dockreg_client_free` (independently of `client`).
 ///
-/// Errors: `DOCKREG_ERR_NULL_ARGUMENT`. Thread-safe.
+/// The new handle keeps `client`'s own cancel, deadline and per-call timeout: a deadline is
+/// only ever shortened. Errors: `DOCKREG_ERR_NULL_ARGUMENT`. Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn dockreg_client_with_cancel(
     client: *const dockreg_client,
@@ -95,21 +98,77 @@ pub unsafe extern "C" fn dockreg_client_with_cancel(
 ) -> dockreg_status {
     call("dockreg_client_with_cancel", || {
         // SAFETY: pointers as documented above.
-        let (client, out) = unsafe {
-            (
-                boundary::client_arg(client)?,
-                boundary::out_arg(out, "out")?,
-            )
+        let (client, out) = unsafe { (handle_arg(client)?, boundary::out_arg(out, "out")?) };
+        let mut derived = dockreg_client {
+            client: client.client.clone(),
+            per_call_timeout: client.per_call_timeout,
+            deadline: client.deadline,
         };
-        let mut derived = client.clone();
         // SAFETY: NULL or a live handle from dockreg_cancel_new, as documented above.
         if let Some(c) = unsafe { cancel.as_ref() } {
-            derived = derived.with_cancel(&c.token);
+            derived.client = derived.client.with_cancel(&c.token);
         }
         if timeout_ms > 0 {
-            derived = derived.with_timeout(Duration::from_millis(timeout_ms));
+            let now = Instant::now();
+            let mine = now
+                .checked_add(Duration::from_millis(timeout_ms))
+                .unwrap_or(now + FAR);
+            let deadline = derived.deadline.map_or(mine, |d| d.min(mine));
+            derived.client = derived.client.with_deadline(deadline);
+            derived.deadline = Some(deadline);
         }
-        out.put(Box::into_raw(Box::new(dockreg_client { client: derived })));
+        out.put(Box::into_raw(Box::new(derived)));
+        Ok(())
+    })
+}
+
+/// Far enough to mean "never" when a timeout would overflow the clock.
+const FAR: Duration = Duration::from_secs(100 * 365 * 86_400);
+
+/// The handle itself (not a per-call view of it).
+///
+/// # Safety
+/// `p` is NULL or a live handle from `dockreg_client_new`.
+unsafe fn handle_arg<'a>(p: *const dockreg_client) -> Result<&'a dockreg_client, FfiError> {
+    // SAFETY: NULL or a live handle, by this function's contract; shared access only.
+    unsafe { p.as_ref() }.ok_or(FfiError::Null("client"))
+}
+
+/// Makes a client handle that shares `client`'s connections and token cache, whose every call
+/// gets its own deadline: `timeout_ms` from the moment that call starts. A call still running
+/// then ends with `DOCKREG_ERR_TIMEOUT` (requests, retries, waits and blob transfers included).
+///
+/// - `client`: must not be NULL. Its cancel handle and fixed deadline (from
+///   `dockreg_client_with_cancel`) still apply: whichever ends first wins.
+/// - `timeout_ms`: at least 1 (0 is `DOCKREG_ERR_INVALID_ARGUMENT`).
+/// - `out`: must not be NULL; on success receives the new handle, freed with
+///   `dockreg_client_free` (independently of `client`).
+///
+/// Compare `dockreg_client_with_cancel`, whose `timeout_ms` is one deadline for all calls,
+/// counted from when the handle is made. Errors: `DOCKREG_ERR_NULL_ARGUMENT`,
+/// `DOCKREG_ERR_INVALID_ARGUMENT`. Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dockreg_client_with_timeout(
+    client: *const dockreg_client,
+    timeout_ms: u64,
+    out: *mut *mut dockreg_client,
+) -> dockreg_status {
+    call("dockreg_client_with_timeout", || {
+        // SAFETY: pointers as documented above.
+        let (client, out) = unsafe { (handle_arg(client)?, boundary::out_arg(out, "out")?) };
+        if timeout_ms == 0 {
+            return Err(Error::InvalidInput(
+                "timeout_ms must be at least 1 (a handle without a per-call deadline is the \
+                 client itself)"
+                    .into(),
+            )
+            .into());
+        }
+        out.put(Box::into_raw(Box::new(dockreg_client {
+            client: client.client.clone(),
+            per_call_timeout: Some(Duration::from_millis(timeout_ms)),
+            deadline: client.deadline,
+        })));
         Ok(())
     })
 }

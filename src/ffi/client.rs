@@ -1,8 +1,9 @@
 //! The client handle, its options, and the manifest, config and listing operations.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::ffi::c_char;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Deserializer};
 use serde_json::json;
@@ -38,6 +39,37 @@ use crate::platform::Platform;
 #[allow(non_camel_case_types)]
 pub struct dockreg_client {
     pub(crate) client: Client,
+    /// A deadline of each call, counted from its start (`dockreg_client_with_timeout`).
+    pub(crate) per_call_timeout: Option<Duration>,
+    /// The deadline `client` already carries (`dockreg_client_with_cancel`), which a per-call
+    /// deadline never extends.
+    pub(crate) deadline: Option<Instant>,
+}
+
+impl dockreg_client {
+    pub(crate) fn new(client: Client) -> Self {
+        Self {
+            client,
+            per_call_timeout: None,
+            deadline: None,
+        }
+    }
+
+    /// The client one call runs with: this handle's, plus a deadline from now when the handle
+    /// gives each call one.
+    pub(crate) fn for_call(&self) -> Cow<'_, Client> {
+        match self.per_call_timeout {
+            None => Cow::Borrowed(&self.client),
+            Some(t) => {
+                let now = Instant::now();
+                let mine = now
+                    .checked_add(t)
+                    .unwrap_or(now + Duration::from_secs(86_400 * 365));
+                let deadline = self.deadline.map_or(mine, |d| d.min(mine));
+                Cow::Owned(self.client.with_deadline(deadline))
+            }
+        }
+    }
 }
 
 /// The options JSON of `dockreg_client_new`; mirrors [`crate::ClientBuilder`].
@@ -56,13 +88,15 @@ struct Options {
     google_credentials: Option<Option<String>>,
     #[serde(default)]
     google_registries: Vec<String>,
-    #[serde(default)]
-    connect_timeout_ms: Option<u64>,
+    /// `null` (no limit) is refused: a connect is always bounded.
+    #[serde(default, deserialize_with = "present")]
+    connect_timeout_ms: Option<Option<u64>>,
     /// Absent: the default; `null`: no deadline (the stall timeout still applies).
     #[serde(default, deserialize_with = "present")]
     request_timeout_ms: Option<Option<u64>>,
-    #[serde(default)]
-    stall_timeout_ms: Option<u64>,
+    /// `null` (no limit) is refused: every request is bounded by it.
+    #[serde(default, deserialize_with = "present")]
+    stall_timeout_ms: Option<Option<u64>>,
     /// Before 0.2: the per-read timeout. Now an alias of `stall_timeout_ms`; `null` (no limit)
     /// is refused, since every request is bounded.
     #[serde(default, deserialize_with = "present")]
@@ -194,6 +228,16 @@ fn option_error(key: &str, why: impl std::fmt::Display) -> FfiError {
     FfiError::Option(format!("{key}: {why}"))
 }
 
+/// The one rule for `null` in the `*_timeout_ms` keys: it means "no limit", which only
+/// `request_timeout_ms` accepts (its requests stay bounded by the stall timeout).
+fn no_limit_refused(key: &str) -> FfiError {
+    option_error(
+        key,
+        "null (no limit) is not allowed: this timeout keeps a dead registry from blocking a \
+         call forever; leave the key out for the default, or give milliseconds",
+    )
+}
+
 fn millis(key: &str, ms: u64) -> Result<Duration, FfiError> {
     if ms == 0 {
         return Err(option_error(
@@ -271,8 +315,10 @@ impl Options {
                 .map_err(|e| option_error("google_registries", e))?;
             b = b.google_registry(r);
         }
-        if let Some(ms) = self.connect_timeout_ms {
-            b = b.connect_timeout(millis("connect_timeout_ms", ms)?);
+        match self.connect_timeout_ms {
+            None => {}
+            Some(None) => return Err(no_limit_refused("connect_timeout_ms")),
+            Some(Some(ms)) => b = b.connect_timeout(millis("connect_timeout_ms", ms)?),
         }
         match self.request_timeout_ms {
             None => {}
@@ -286,13 +332,12 @@ impl Options {
                     "is the old name of stall_timeout_ms: give one of them",
                 ));
             }
-            (Some(ms), None) => b = b.stall_timeout(millis("stall_timeout_ms", ms)?),
+            (Some(Some(ms)), None) => b = b.stall_timeout(millis("stall_timeout_ms", ms)?),
+            (Some(None), None) => return Err(no_limit_refused("stall_timeout_ms")),
             (None, Some(Some(ms))) => b = b.stall_timeout(millis("read_timeout_ms", ms)?),
             (None, Some(None)) => {
-                return Err(option_error(
-                    "read_timeout_ms",
-                    "null (no limit) is no longer allowed: every request is bounded by the \
-                     stall timeout; give stall_timeout_ms in milliseconds",
+                return Err(no_limit_refused(
+                    "read_timeout_ms (the old name of stall_timeout_ms)",
                 ));
             }
             (None, None) => {}
@@ -471,8 +516,14 @@ impl Options {
 ///                                  // proxy unless "proxy" is given. Default: true
 ///   }
 ///   ```
+///   An absent key means the default (`null` means what each key says above). In the
+///   `*_timeout_ms` keys `null` means "no limit": only `request_timeout_ms` accepts it (its
+///   requests stay bounded by `stall_timeout_ms`); `connect_timeout_ms`, `stall_timeout_ms`
+///   and `read_timeout_ms` refuse it with `DOCKREG_ERR_INVALID_OPTION`.
 ///   Changed in 0.2: `read_timeout_ms` is the old name of `stall_timeout_ms` (still accepted);
-///   its `null` ("no limit") is refused, since every request is now bounded.
+///   its `null` ("no limit") is refused, since every request is now bounded; so is
+///   `connect_timeout_ms: null`, which 0.1 took as the default. An option error names the key
+///   and the expected type, never the value given (it may be a password).
 /// - `out`: must not be NULL; on success receives the new client, which the caller frees with
 ///   `dockreg_client_free`.
 ///
@@ -496,21 +547,9 @@ pub unsafe extern "C" fn dockreg_client_new(
             };
             (options, boundary::out_arg(out, "out")?)
         };
-        let options: Options = match options {
-            None => Options::default(),
-            Some(text) => {
-                // Checked as an object first: serde would also take `[]` for a struct.
-                let value: serde_json::Value = boundary::json_arg(text, "options_json")?;
-                if !value.is_object() {
-                    return Err(FfiError::Option(format!(
-                        "options_json must be a JSON object, not {value}"
-                    )));
-                }
-                serde_json::from_value(value).map_err(|e| FfiError::Option(e.to_string()))?
-            }
-        };
+        let options: Options = boundary::options_arg(options, "options_json")?;
         let client = options.build()?;
-        out.put(Box::into_raw(Box::new(dockreg_client { client })));
+        out.put(Box::into_raw(Box::new(dockreg_client::new(client))));
         Ok(())
     })
 }
@@ -542,7 +581,7 @@ unsafe fn common<'a>(
     arg: *const c_char,
     arg_name: &'static str,
     out_json: *mut *mut c_char,
-) -> FfiResult<(&'a Client, &'a str, boundary::Out<'a, c_char>)> {
+) -> FfiResult<(Cow<'a, Client>, &'a str, boundary::Out<'a, c_char>)> {
     // SAFETY: forwarded from this function's contract.
     unsafe {
         Ok((
@@ -684,10 +723,12 @@ pub unsafe extern "C" fn dockreg_client_get_digest(
 ///
 /// - `client`, `repository`, `config_digest` (`"sha256:..."`), `out_json`: must not be NULL.
 ///
-/// On success `out_json` receives the image config as an object with the OCI/Docker field
-/// names (`architecture`, `os`, `created` (RFC 3339), `config` {`Env`, `Cmd`, `Entrypoint`,
-/// `Labels`, ...}, `rootfs`, `history`, ...). Errors as `dockreg_client_get_manifest`, plus
-/// `DOCKREG_ERR_INVALID_DIGEST`. Thread-safe.
+/// On success `out_json` receives the image config document exactly as stored (byte for
+/// byte, every field kept, including those dockreg does not model such as `Healthcheck` or
+/// `Shell`): an object with the OCI/Docker field names (`architecture`, `os`, `created` (RFC
+/// 3339), `config` {`Env`, `Cmd`, `Entrypoint`, `Labels`, ...}, `rootfs`, `history`, ...). It is
+/// checked to parse as an image config first. Configs over 16 MiB are `DOCKREG_ERR_TOO_LARGE`.
+/// Errors as `dockreg_client_get_manifest`, plus `DOCKREG_ERR_INVALID_DIGEST`. Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn dockreg_client_get_config(
     client: *const dockreg_client,
@@ -703,15 +744,34 @@ pub unsafe extern "C" fn dockreg_client_get_config(
         };
         let repository = boundary::reference_arg(repository)?;
         let digest: crate::Digest = digest.parse()?;
-        out.put_json(&client.get_config(&repository, &digest)?)
+        out.put_text(config_document(&client, &repository, &digest)?);
+        Ok(())
     })
+}
+
+/// The config blob as it is stored, once checked to be an image config.
+fn config_document(
+    client: &Client,
+    repository: &crate::Reference,
+    digest: &crate::Digest,
+) -> FfiResult<String> {
+    let bytes = client.get_blob_bytes(repository, digest, super::bytes::MAX_CONFIG_SIZE)?;
+    let bad = |why: String| {
+        FfiError::Lib(Error::invalid_response(
+            &format!("{}@{digest}", repository.name()),
+            why,
+        ))
+    };
+    serde_json::from_slice::<crate::ImageConfig>(&bytes)
+        .map_err(|e| bad(format!("image config does not parse: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| bad(format!("image config is not UTF-8: {e}")))
 }
 
 /// The image config of the image `image` names, for the client's platform: the manifest
 /// (resolved from an index), then its config blob.
 ///
 /// Arguments as `dockreg_client_get_manifest`. On success `out_json` receives the image config
-/// as `dockreg_client_get_config` does. Errors as `dockreg_client_get_manifest`. Thread-safe.
+/// document byte for byte, as `dockreg_client_get_config` does. Errors as `dockreg_client_get_manifest`. Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn dockreg_client_get_image_config(
     client: *const dockreg_client,
@@ -721,7 +781,10 @@ pub unsafe extern "C" fn dockreg_client_get_image_config(
     call("dockreg_client_get_image_config", || {
         // SAFETY: pointers as documented on dockreg_client_get_manifest.
         let (client, image, out) = unsafe { common(client, image, "image", out_json)? };
-        out.put_json(&client.get_image_config(&boundary::reference_arg(image)?)?)
+        let image = boundary::reference_arg(image)?;
+        let m = client.get_manifest(&image)?;
+        out.put_text(config_document(&client, &image, &m.manifest.config.digest)?);
+        Ok(())
     })
 }
 

@@ -11,7 +11,8 @@
 //!   [`dockreg_string_free`] (never `free()`).
 //! - A failure leaves a message and a JSON description in a per-thread last error
 //!   ([`dockreg_last_error_message`], [`dockreg_last_error_json`]), valid until the next call
-//!   that returns a status on the same thread; such a call clears it on entry.
+//!   that returns a status on the same thread; such a call clears it on entry, and again when
+//!   it succeeds (a callback may have called dockreg meanwhile).
 //! - A [`dockreg_client`] may be used by many threads at once.
 //! - No call unwinds into C: a Rust panic becomes `DOCKREG_ERR_PANIC`.
 //!
@@ -29,12 +30,17 @@ mod status;
 
 mod boundary;
 mod error;
+mod option_errors;
+
+mod version;
 
 // The client and its operations, then blobs, uploads, whole images, then functions without a
 // client.
 mod client;
 
 mod cancel;
+
+mod bytes;
 
 mod blobs;
 
@@ -44,15 +50,21 @@ mod images;
 
 mod reference;
 
+mod log;
+
 use std::ffi::{CStr, c_char};
 
 pub use blobs::{
     dockreg_client_get_blob, dockreg_client_get_blob_to_file, dockreg_client_head_blob,
     dockreg_progress_callback, dockreg_write_callback,
 };
+pub use bytes::{
+    dockreg_bytes, dockreg_bytes_data, dockreg_bytes_digest, dockreg_bytes_free, dockreg_bytes_len,
+    dockreg_bytes_media_type, dockreg_client_get_blob_bytes, dockreg_client_get_manifest_bytes,
+};
 pub use cancel::{
     dockreg_cancel, dockreg_cancel_free, dockreg_cancel_is_triggered, dockreg_cancel_new,
-    dockreg_cancel_trigger, dockreg_client_with_cancel,
+    dockreg_cancel_trigger, dockreg_client_with_cancel, dockreg_client_with_timeout,
 };
 pub use client::{
     dockreg_client, dockreg_client_free, dockreg_client_get_config, dockreg_client_get_digest,
@@ -65,11 +77,16 @@ pub use images::{
     dockreg_client_copy_image, dockreg_client_delete_manifest, dockreg_client_delete_tag,
     dockreg_client_list_platforms, dockreg_client_list_referrers, dockreg_client_push_referrer,
 };
+pub use log::{dockreg_log_callback, dockreg_log_level, dockreg_set_log_callback};
 pub use reference::{dockreg_reference_parse, dockreg_split_image};
 pub use status::dockreg_status;
 pub use uploads::{
     dockreg_client_delete_blob, dockreg_client_mount_blob, dockreg_client_push_blob,
     dockreg_client_push_blob_from_file, dockreg_read_callback,
+};
+pub use version::{
+    DOCKREG_VERSION_MAJOR, DOCKREG_VERSION_MINOR, DOCKREG_VERSION_NUMBER, DOCKREG_VERSION_PATCH,
+    dockreg_version_number,
 };
 
 const VERSION: &CStr =
@@ -78,7 +95,8 @@ const VERSION: &CStr =
         Err(_) => panic!("the crate version holds a NUL"),
     };
 
-/// The version of the dockreg library, e.g. `"0.1.0"`.
+/// The version of the dockreg library loaded at run time, e.g. `"0.2.0"` (compare the
+/// header's `DOCKREG_VERSION`).
 ///
 /// The string is static: never free it. Does not touch the last error. Thread-safe.
 #[unsafe(no_mangle)]
@@ -102,8 +120,10 @@ pub extern "C" fn dockreg_status_name(status: i32) -> *const c_char {
 /// it succeeded (or no call was made yet).
 ///
 /// The string belongs to dockreg: do not free it. It stays valid until the next call on this
-/// thread of a function that returns a `dockreg_status` (which clears the last error on entry);
-/// the free functions, `dockreg_version`, `dockreg_status_name` and the two last-error
+/// thread of a function that returns a `dockreg_status` (which clears the last error on entry,
+/// and sets it on failure or clears it again on success when it returns, so that calls made
+/// by its callbacks never show through); the free functions, the `dockreg_bytes` accessors,
+/// `dockreg_version`, `dockreg_version_number`, `dockreg_status_name` and the two last-error
 /// functions leave it alone. Each thread has its own last error.
 #[unsafe(no_mangle)]
 pub extern "C" fn dockreg_last_error_message() -> *const c_char {

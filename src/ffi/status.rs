@@ -91,7 +91,7 @@ use dockreg_status::*;
 
 impl dockreg_status {
     /// Every status, in numeric order.
-    pub const ALL: [dockreg_status; 29] = [
+    pub(crate) const ALL: [dockreg_status; 29] = [
         DOCKREG_OK,
         DOCKREG_ERR_NULL_ARGUMENT,
         DOCKREG_ERR_INVALID_UTF8,

@@ -21,7 +21,11 @@ use crate::reference::Reference;
 /// upload with `DOCKREG_ERR_READ_CALLBACK`. Returning more than `cap` is treated as a failure.
 ///
 /// `ctx` is the pointer given with the callback. Called on the thread that made the call. It
-/// is not called again after it returned 0 or `SIZE_MAX`.
+/// is not called again after it returned 0 or `SIZE_MAX`. A failure (`SIZE_MAX`) ends the
+/// upload and commits nothing, whatever was read before: a C++ callback catches its exceptions
+/// and returns `SIZE_MAX` (an exception must not cross into dockreg), a Python one likewise
+/// (ctypes would otherwise return an unspecified value that may read as the end of the data).
+/// It may call dockreg functions.
 #[allow(non_camel_case_types)]
 pub type dockreg_read_callback =
     Option<unsafe extern "C" fn(ctx: *mut c_void, buf: *mut u8, cap: usize) -> usize>;

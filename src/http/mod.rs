@@ -360,7 +360,13 @@ impl Http {
             return "http";
         }
         self.schemes
-            .scheme(authority, plain_allowed, self.tls.provider(), limit)
+            .scheme(
+                authority,
+                plain_allowed,
+                self.tls.provider(),
+                limit,
+                &|| call.is_cancelled(),
+            )
             .as_str()
     }
 

@@ -13,9 +13,11 @@ use std::collections::HashMap;
 use std::io::{Read as _, Write as _};
 use std::net::{Shutdown, TcpStream, ToSocketAddrs};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustls::crypto::CryptoProvider;
+
+use crate::cancel::CANCEL_POLL;
 
 /// The two schemes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +52,7 @@ impl Schemes {
         plain_allowed: bool,
         provider: &Arc<CryptoProvider>,
         timeout: Duration,
+        cancelled: &dyn Fn() -> bool,
     ) -> Scheme {
         if !plain_allowed {
             return Scheme::Https;
@@ -62,7 +65,7 @@ impl Schemes {
         if let Some(s) = self.known(&key) {
             return s;
         }
-        match probe(&key, provider, timeout) {
+        match probe(&key, provider, timeout, cancelled) {
             Some(speaks_tls) => {
                 let s = if speaks_tls {
                     Scheme::Https
@@ -126,8 +129,14 @@ fn split_authority(authority: &str) -> Option<(&str, u16)> {
 }
 
 /// `Some(true)` when the host answers a ClientHello with TLS, `Some(false)` when it answers
-/// with anything else or closes, `None` when it cannot be reached or does not answer in time.
-fn probe(authority: &str, provider: &Arc<CryptoProvider>, timeout: Duration) -> Option<bool> {
+/// with anything else or closes, `None` when it cannot be reached, does not answer in time, or
+/// the call is `cancelled` meanwhile (looked at every `CANCEL_POLL` while waiting).
+fn probe(
+    authority: &str,
+    provider: &Arc<CryptoProvider>,
+    timeout: Duration,
+    cancelled: &dyn Fn() -> bool,
+) -> Option<bool> {
     let (host, port) = split_authority(authority)?;
     let hello = client_hello(host, provider)?;
     let addrs = (host, port).to_socket_addrs().ok()?;
@@ -135,13 +144,30 @@ fn probe(authority: &str, provider: &Arc<CryptoProvider>, timeout: Duration) -> 
         let Ok(mut s) = TcpStream::connect_timeout(&addr, timeout) else {
             continue;
         };
-        s.set_read_timeout(Some(timeout)).ok()?;
         s.set_write_timeout(Some(timeout)).ok()?;
         // A server may close before reading it all: what it answers still decides.
         let _ = s.write_all(&hello);
         let _ = s.shutdown(Shutdown::Write);
         let mut first = [0u8; 1];
-        return match s.read(&mut first) {
+        // A server that accepts and never answers must not hold a cancelled call: the wait is
+        // cut into slices and the cancel looked at between them.
+        let end = Instant::now() + timeout;
+        let answer = loop {
+            let left = end.saturating_duration_since(Instant::now());
+            if cancelled() || left.is_zero() {
+                return None;
+            }
+            s.set_read_timeout(Some(left.min(CANCEL_POLL))).ok()?;
+            match s.read(&mut first) {
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
+                other => break other,
+            }
+        };
+        return match answer {
             // 22: a handshake record (ServerHello); 21: an alert. Both are TLS.
             Ok(1) => Some(matches!(first[0], 21 | 22)),
             Ok(_) => Some(false),
@@ -251,10 +277,13 @@ mod tests {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let t1 = Duration::from_secs(5);
         assert_eq!(
-            probe(&format!("127.0.0.1:{port}"), &provider, t1),
+            probe(&format!("127.0.0.1:{port}"), &provider, t1, &|| false),
             Some(false)
         );
         t.join().unwrap();
-        assert_eq!(probe(&format!("127.0.0.1:{port}"), &provider, t1), None);
+        assert_eq!(
+            probe(&format!("127.0.0.1:{port}"), &provider, t1, &|| false),
+            None
+        );
     }
 }
