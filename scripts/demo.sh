@@ -11,10 +11,10 @@ scripts/setup.sh
 # The CLI, and libdockreg.so for the C and Python examples.
 cargo build --quiet --lib --example dockreg
 # Wherever cargo puts its build (CARGO_TARGET_DIR, a config file, a workspace).
-target_dir=$(cargo metadata --format-version 1 --no-deps |
-  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+read -r target_dir major < <(cargo metadata --format-version 1 --no-deps |
+  python3 -c 'import json, sys; m = json.load(sys.stdin)
+print(m["target_directory"], m["packages"][0]["version"].split(".")[0])')
 cli=$target_dir/debug/examples/dockreg
-lib_dir=$target_dir/debug
 
 work=$(mktemp -d)
 reg_pid=
@@ -124,12 +124,17 @@ run_fails 3 digest "$registry/mirror/hello:v1"
 run catalog "$registry"
 
 # The same registry from C and from Python, through libdockreg.so.
+# A copy of the library just built, under the name programs load it by (its SONAME).
+lib_dir=$work/lib
+mkdir -p "$lib_dir"
+cp "$target_dir/debug/libdockreg.so" "$lib_dir/"
+ln -s libdockreg.so "$lib_dir/libdockreg.so.$major"
 echo; echo "== C: examples/c/inspect.c against $image"
 cc -std=c99 -Wall -I include examples/c/inspect.c -L "$lib_dir" -ldockreg \
   -Wl,-rpath,"$lib_dir" -o "$work/inspect"
 "$work/inspect" "$image"
 echo; echo "== Python: examples/python/inspect.py against $image"
-DOCKREG_LIB=$lib_dir/libdockreg.so python3 examples/python/inspect.py "$image"
+DOCKREG_LIBRARY=$lib_dir/libdockreg.so python3 examples/python/inspect.py "$image"
 
 echo
 echo "== skopeo sees the new tag at: $(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$registry/demo/hello:stable")"
