@@ -1,49 +1,16 @@
 //! The example CLI's write commands against a real registry: blob put/get/delete, push of a
 //! plain directory and of an OCI layout, copy, delete, platforms, referrers.
 
+mod cli_support;
 mod common;
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::process::Command;
 
+use cli_support::{NOT_FOUND, USAGE, json_ok, run};
 use common::{
     ImageSpec, LayerKind, OciLayout, TempDir, TestRegistry, skopeo_copy, skopeo_inspect_digest,
 };
 use serde_json::Value;
-
-fn cli() -> &'static PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--example", "dockreg"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("run cargo build");
-        assert!(status.success(), "cargo build --example dockreg failed");
-        let exe = std::env::current_exe().unwrap();
-        exe.parent()
-            .unwrap()
-            .parent()
-            .unwrap()
-            .join("examples")
-            .join("dockreg")
-    })
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(cli()).args(args).output().expect("run cli")
-}
-
-fn json_ok(args: &[&str]) -> Value {
-    let out = run(args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e})"))
-}
 
 #[test]
 fn blob_put_get_delete() {
@@ -66,12 +33,12 @@ fn blob_put_get_delete() {
     json_ok(&["blob", "delete", &at]);
     let missing = dir.join("missing.bin");
     let out = run(&["blob", "get", &at, missing.to_str().unwrap()]);
-    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(NOT_FOUND));
     assert!(!missing.exists());
     let out = run(&["blob", "get", &repo, missing.to_str().unwrap()]);
     assert_eq!(
         out.status.code(),
-        Some(2),
+        Some(USAGE),
         "REPO without @DIGEST is a usage error"
     );
 }
@@ -218,7 +185,7 @@ fn push_plain_directory_and_layout_then_copy_delete() {
         &format!("{}/mirror/multi@{}", other.addr(), idx.digest),
     ]);
     let out = run(&["digest", &dst]);
-    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(NOT_FOUND));
 }
 
 #[test]
@@ -250,4 +217,86 @@ fn referrers_of_an_image() {
         &image.to_string(),
     ]);
     assert_eq!(v["referrers"], serde_json::json!([]));
+}
+
+/// `attach` pushes a file as an artifact whose subject is the image (the index, or with
+/// --platform the platform's image); `referrers` lists it, filtered by type too.
+#[test]
+fn attach_then_list_referrers() {
+    let reg = TestRegistry::start();
+    let dir = TempDir::new("cli-attach");
+    let image = format!("{}/cli/attach:v1", reg.addr());
+    let pushed = json_ok(&["demo-image", &image]);
+    let index_digest = pushed["digest"].as_str().unwrap().to_string();
+    let arm = pushed["platforms"]["linux/arm64"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let sbom = dir.join("sbom.json");
+    std::fs::write(&sbom, br#"{"spdxVersion":"SPDX-2.3"}"#).unwrap();
+    let v = json_ok(&[
+        "attach",
+        "--artifact-type",
+        "application/spdx+json",
+        &image,
+        sbom.to_str().unwrap(),
+    ]);
+    assert_eq!(v["subject"], index_digest.as_str());
+    let sbom_digest = v["digest"].as_str().unwrap().to_string();
+    let sig = dir.join("sig.bin");
+    std::fs::write(&sig, b"not really a signature").unwrap();
+    let v = json_ok(&[
+        "attach",
+        &image,
+        sig.to_str().unwrap(),
+        "--artifact-type",
+        "application/vnd.example.sig",
+        "--platform",
+        "linux/arm64",
+    ]);
+    assert_eq!(v["subject"], arm.as_str());
+
+    let v = json_ok(&["referrers", &image]);
+    let refs = v["referrers"].as_array().unwrap();
+    assert_eq!(refs.len(), 1, "{v}");
+    assert_eq!(refs[0]["digest"], sbom_digest.as_str());
+    assert_eq!(refs[0]["artifactType"], "application/spdx+json");
+    let v = json_ok(&["referrers", "--artifact-type", "x/none", &image]);
+    assert_eq!(v["referrers"], serde_json::json!([]));
+    let v = json_ok(&["referrers", "--platform", "linux/arm64", &image]);
+    assert_eq!(
+        v["referrers"][0]["artifactType"],
+        "application/vnd.example.sig"
+    );
+
+    // The artifact's layer is the file, byte for byte.
+    let manifest = run(&[
+        "manifest",
+        "--raw",
+        &format!("{}/cli/attach@{sbom_digest}", reg.addr()),
+    ]);
+    let m: Value = serde_json::from_slice(&manifest.stdout).unwrap();
+    assert_eq!(m["subject"]["digest"], index_digest.as_str());
+    let layer = m["layers"][0]["digest"].as_str().unwrap();
+    let back = dir.join("back.json");
+    json_ok(&[
+        "blob",
+        "get",
+        &format!("{}/cli/attach@{layer}", reg.addr()),
+        back.to_str().unwrap(),
+    ]);
+    assert_eq!(std::fs::read(&back).unwrap(), std::fs::read(&sbom).unwrap());
+
+    // cp --platform copies that platform's image alone.
+    let other = TestRegistry::start();
+    let dst = format!("{}/mirror/attach:arm", other.addr());
+    let v = json_ok(&["cp", "--platform", "linux/arm64", &image, &dst]);
+    assert_eq!(v["digest"], arm.as_str());
+    assert_eq!(
+        skopeo_inspect_digest(&other.docker_ref("mirror/attach:arm")),
+        arm
+    );
+    let p = json_ok(&["platforms", &dst]);
+    assert_eq!(p["platforms"], serde_json::json!(["linux/arm64"]));
 }
