@@ -55,3 +55,23 @@ pub fn url_origin(url: &str) -> Option<String> {
 pub fn parse_retry_after(value: &str) -> Option<std::time::Duration> {
     crate::http::parse_retry_after(value)
 }
+
+/// Parses `header` as `WWW-Authenticate` and checks the parser's promises, panicking (for the
+/// fuzzer to report) when one fails: schemes non-empty and lower case, parameter keys lower
+/// case and found again case-insensitively. Returns how many challenges were found.
+pub fn check_challenges(header: &str) -> usize {
+    let challenges = crate::auth::challenge::parse(header);
+    for c in &challenges {
+        assert!(!c.scheme.is_empty(), "empty scheme from {header:?}");
+        assert_eq!(c.scheme, c.scheme.to_ascii_lowercase());
+        for (k, v) in &c.params {
+            assert_eq!(
+                *k,
+                k.to_ascii_lowercase(),
+                "key not lower-cased in {header:?}"
+            );
+            assert_eq!(c.param(&k.to_ascii_uppercase()), Some(v.as_str()));
+        }
+    }
+    challenges.len()
+}

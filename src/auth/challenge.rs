@@ -169,4 +169,39 @@ mod tests {
             let _ = parse(s);
         }
     }
+
+    /// Mutated headers (cut, replaced, inserted, removed, repeated bytes) never panic the
+    /// parser and always give lower-case schemes. Deterministic: a fixed xorshift seed.
+    #[test]
+    fn mutated_headers_never_panic() {
+        let sample = br#"Bearer realm="https://auth.example/token",service="reg",scope="repository:a/b:pull,push", Basic realm="x\"y""#;
+        let alphabet = b"=\",\\ \tBearerBasic";
+        let mut state = 42u64;
+        let mut below = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n.max(1) as u64) as usize
+        };
+        for _ in 0..20_000 {
+            let mut s = sample.to_vec();
+            for _ in 0..=below(4) {
+                let i = below(s.len() + 1);
+                match below(4) {
+                    0 => s.truncate(i),
+                    1 => s.insert(i, alphabet[below(alphabet.len())]),
+                    2 if i < s.len() => {
+                        s.remove(i);
+                    }
+                    _ => {
+                        let piece = s[i..].to_vec();
+                        s.extend_from_slice(&piece);
+                    }
+                }
+            }
+            for c in parse(&String::from_utf8_lossy(&s)) {
+                assert_eq!(c.scheme, c.scheme.to_ascii_lowercase());
+            }
+        }
+    }
 }

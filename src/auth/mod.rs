@@ -11,7 +11,7 @@
 //! `sources` puts them in order, and `google` (with `jwt`) gets Google Application Default
 //! Credentials for Google registries that none of them knows.
 
-pub mod challenge;
+pub(crate) mod challenge;
 mod docker_config;
 mod google;
 mod helper;
@@ -30,7 +30,7 @@ use crate::config::{self, Config};
 use crate::error::{Error, Result};
 use crate::http::Http;
 
-pub use challenge::Challenge;
+pub(crate) use challenge::Challenge;
 pub use google::GoogleCredentialsSource;
 pub(crate) use google::GoogleOptions;
 pub(crate) use helper::HelperOptions;

@@ -128,10 +128,5 @@ impl Ctx {
 
 /// `image` without its tag and digest: the repository, for calls that take one.
 pub fn repository_of(image: &Reference) -> Outcome<Reference> {
-    Ok(Reference::new(
-        image.registry(),
-        image.path(),
-        None,
-        None,
-    )?)
+    Ok(Reference::new(image.registry(), image.path(), None, None)?)
 }
