@@ -33,8 +33,9 @@ impl Client {
     /// built from the tags: one HEAD per tag, then per distinct digest the manifest and config
     /// (size = config + layers, created from the config; uploaded unknown). For an index the
     /// client's platform's image gives size and time (an index without it: the sum of its
-    /// entries, created unknown). Those requests are independent, so up to eight are in flight
-    /// at once (one client, shared pool).
+    /// entries, created unknown). Those requests are independent, so up to
+    /// [`ClientBuilder::max_concurrency`](crate::ClientBuilder::max_concurrency) of them are in
+    /// flight at once (16 by default; one client, shared pool).
     ///
     /// One odd entry does not fail the repository; it is reported in
     /// [`InstancesReport::skipped`]:
@@ -80,7 +81,8 @@ impl Client {
                 Err(_) => skipped.push((i, skip(tag, None, SkipReason::InvalidTag))),
             }
         }
-        let digests = fanout::map(&valid, |(_, _, r)| entry(self.get_digest(r)))?;
+        let width = self.config().max_concurrency;
+        let digests = fanout::map(&valid, width, |(_, _, r)| entry(self.get_digest(r)))?;
         let mut by_digest: BTreeMap<Digest, Vec<(usize, String)>> = BTreeMap::new();
         for ((i, tag, _), digest) in valid.into_iter().zip(digests) {
             match digest {
@@ -89,7 +91,7 @@ impl Client {
             }
         }
         let by_digest: Vec<(Digest, Vec<(usize, String)>)> = by_digest.into_iter().collect();
-        let details = fanout::map(&by_digest, |(digest, _)| {
+        let details = fanout::map(&by_digest, width, |(digest, _)| {
             entry(self.describe(&repository.with_digest(digest.clone())))
         })?;
         let mut out = BTreeMap::new();

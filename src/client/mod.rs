@@ -2,6 +2,7 @@
 
 mod blobs;
 mod builder;
+mod bulk;
 mod copy;
 mod fanout;
 mod instances;
