@@ -34,6 +34,8 @@ mod error;
 // client.
 mod client;
 
+mod bulk;
+
 mod cancel;
 
 mod blobs;
@@ -50,6 +52,7 @@ pub use blobs::{
     dockreg_client_get_blob, dockreg_client_get_blob_to_file, dockreg_client_head_blob,
     dockreg_progress_callback, dockreg_write_callback,
 };
+pub use bulk::dockreg_client_get_digests;
 pub use cancel::{
     dockreg_cancel, dockreg_cancel_free, dockreg_cancel_is_triggered, dockreg_cancel_new,
     dockreg_cancel_trigger, dockreg_client_with_cancel,
