@@ -258,10 +258,10 @@ impl<'a> Copier<'a> {
 
     /// One tag of `copy_all_tags`: copied, skipped for a fault of its own, or `Err` for a
     /// failure that would hit every tag.
-    fn copy_tag(&self, tag: &String) -> Result<TagOutcome> {
+    fn copy_tag(&self, tag: &str) -> Result<TagOutcome> {
         let skipped = |digest, reason| {
             Ok(TagOutcome::Skipped(Skipped {
-                tag: tag.clone(),
+                tag: tag.to_string(),
                 digest,
                 reason,
             }))
@@ -277,7 +277,7 @@ impl<'a> Copier<'a> {
             Err(e) => return Err(e),
         };
         match self.copy_manifest(&raw, Some(tag)) {
-            Ok(d) => Ok(TagOutcome::Copied(tag.clone(), d)),
+            Ok(d) => Ok(TagOutcome::Copied(tag.to_string(), d)),
             Err(e) if entry_fault(&e) => {
                 skipped(Some(raw.digest), SkipReason::Error(std::sync::Arc::new(e)))
             }
