@@ -504,3 +504,62 @@ fn parallel_copy_between_registries_reads_each_blob_once() {
         assert!(got.is_some(), "{b} at the destination");
     }
 }
+
+/// `copy_all_tags` in parallel between registries: every tag written once, each distinct blob
+/// read once from the source although many tags share it, each tag's manifest read once.
+#[test]
+fn parallel_copy_all_tags_reads_each_shared_blob_once() {
+    let f = shared();
+    let other = common::TestRegistry::start();
+    let src_relay = Relay::start(f.addr());
+    let dst_relay = Relay::start(other.addr());
+    let client = Client::new().unwrap();
+    let repo = &f.many_tags.repo;
+    let src: dockreg::Reference = format!("127.0.0.1:{}/{repo}", src_relay.port)
+        .parse()
+        .unwrap();
+    let dst: dockreg::Reference = format!("127.0.0.1:{}/all/tags", dst_relay.port)
+        .parse()
+        .unwrap();
+    let report = client.copy_all_tags(&src, &dst).unwrap();
+    assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+    let tags = f.many_tags.tags.len();
+    assert_eq!(report.copied.len(), tags);
+    let copied: Vec<&String> = report.copied.iter().map(|(t, _)| t).collect();
+    let mut blobs = std::collections::BTreeSet::new();
+    for image in &f.many_tags.images {
+        blobs.insert(image.config.digest.clone());
+        for l in &image.layers {
+            blobs.insert(l.digest.clone());
+        }
+    }
+    let at_src = src_relay.take_requests();
+    assert_eq!(count(&at_src, &format!("GET /v2/{repo}/tags/list")), 1);
+    assert_eq!(count(&at_src, &format!("GET /v2/{repo}/manifests/")), tags);
+    for b in &blobs {
+        assert_eq!(
+            count(&at_src, &format!("GET /v2/{repo}/blobs/{b}")),
+            1,
+            "{b} read once"
+        );
+    }
+    assert_eq!(at_src.len(), 1 + tags + blobs.len(), "{at_src:?}");
+    let at_dst = dst_relay.take_requests();
+    assert_eq!(count(&at_dst, "PUT /v2/all/tags/manifests/"), tags);
+    assert_eq!(
+        count(&at_dst, "POST /v2/all/tags/blobs/uploads/"),
+        blobs.len(),
+        "one upload per distinct blob"
+    );
+    assert!(dst_relay.connections() <= 16 + 1);
+    // The registry lists tags in no particular order, the same order every time.
+    let listed = Client::new()
+        .unwrap()
+        .list_tags(&format!("{}/{repo}", f.addr()).parse().unwrap())
+        .unwrap();
+    assert_eq!(
+        copied,
+        listed.iter().collect::<Vec<_>>(),
+        "reported in the source's order"
+    );
+}
