@@ -168,6 +168,10 @@ fn main() -> ExitCode {
     if argv.first().map(String::as_str) == Some("--raw-head") {
         return raw_head_process(&argv[1..]);
     }
+    // Internal: the delaying relay, in a process of its own.
+    if argv.first().map(String::as_str) == Some("--relay") {
+        return relay_process(&argv[1..]);
+    }
     let mut args = match parse_args(&argv) {
         Ok(a) => a,
         Err(e) => {
@@ -225,22 +229,63 @@ fn main() -> ExitCode {
     }
 }
 
-/// With `--rtt-ms`, a delaying relay in front of each registry; the workload then talks to
-/// the relays.
+/// With `--rtt-ms`, a delaying relay in front of each registry, each in a child process (so
+/// that its buffers are not in this process's RSS); the workload then talks to the relays.
+/// The children end with this process (their stdin closes).
 fn with_rtt(a: &mut Args) -> Result<(), String> {
     if a.rtt_ms == 0 {
         return Ok(());
     }
-    let rtt = Duration::from_millis(a.rtt_ms);
-    a.registry = delay_proxy::start(&a.registry, rtt)
-        .map_err(|e| format!("relay: {e}"))?
-        .addr;
+    a.registry = spawn_relay(&a.registry, a.rtt_ms)?;
     if !a.registry2.is_empty() {
-        a.registry2 = delay_proxy::start(&a.registry2, rtt)
-            .map_err(|e| format!("relay: {e}"))?
-            .addr;
+        a.registry2 = spawn_relay(&a.registry2, a.rtt_ms)?;
     }
     Ok(())
+}
+
+/// Starts `bench --relay UPSTREAM RTT_MS` and returns the address it listens on.
+fn spawn_relay(upstream: &str, rtt_ms: u64) -> Result<String, String> {
+    use std::io::BufRead;
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut child = Command::new(exe)
+        .args(["--relay", upstream, &rtt_ms.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("relay: {e}"))?;
+    let mut line = String::new();
+    let stdout = child.stdout.take().ok_or("relay: no stdout")?;
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .map_err(|e| format!("relay: {e}"))?;
+    // Kept open until this process exits: the relay stops when it reads EOF.
+    std::mem::forget(child.stdin.take());
+    std::mem::forget(child);
+    let addr = line.trim().to_string();
+    if addr.is_empty() {
+        return Err("relay: no address".into());
+    }
+    Ok(addr)
+}
+
+/// The relay's process: prints its address, relays until stdin closes.
+fn relay_process(args: &[String]) -> ExitCode {
+    let (Some(upstream), Some(Ok(ms))) = (args.first(), args.get(1).map(|v| v.parse::<u64>()))
+    else {
+        return ExitCode::from(2);
+    };
+    match delay_proxy::start(upstream, Duration::from_millis(ms)) {
+        Ok(p) => {
+            println!("{}", p.addr);
+            let _ = std::io::Write::flush(&mut std::io::stdout());
+            let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("relay: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 /// `all`: each contract workload in a fresh process of this same program.

@@ -12,15 +12,25 @@
 //! round trip after the connection was accepted, then take their half round trip: they reach
 //! the registry 1.5 round trips after `connect`, as on a real link.
 //!
-//! What it does not model: bandwidth limits, loss, and TCP slow start (on a real 20 ms link
-//! a fresh connection needs a few round trips to reach full speed on a large body). It is a
-//! latency model for a client's request pattern, which is what concurrency changes.
+//! At most `WINDOW` bytes are in the line per direction and connection, as a TCP window bounds
+//! the bytes in flight: a sender faster than the line waits, and the relay's memory stays
+//! bounded. What it does not model: bandwidth limits, loss, and TCP slow start (on a real
+//! 20 ms link a fresh connection needs a few round trips to reach full speed on a large body).
+//! It is a latency model for a client's request pattern, which is what concurrency changes.
+//!
+//! The benchmark runs it in a process of its own (`bench --relay UPSTREAM RTT_MS`), so its
+//! threads and buffers are not counted in the measured process's peak RSS.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
+
+/// Bytes in the line per direction and connection at most (a TCP window's worth).
+const WINDOW: usize = 4 << 20;
+/// Bytes read at once.
+const CHUNK: usize = 64 * 1024;
 
 /// A running relay; it lives as long as the process.
 pub struct DelayProxy {
@@ -56,9 +66,9 @@ pub fn start(upstream: &str, rtt: Duration) -> std::io::Result<DelayProxy> {
 /// Copies `from` to `to`, each chunk written `delay` after it was read (and not before
 /// `not_before`). An empty chunk marks the end.
 fn pipe(mut from: TcpStream, mut to: TcpStream, delay: Duration, not_before: Option<Instant>) {
-    let (tx, rx) = mpsc::channel::<(Instant, Vec<u8>)>();
+    let (tx, rx) = mpsc::sync_channel::<(Instant, Vec<u8>)>(WINDOW / CHUNK);
     thread::spawn(move || {
-        let mut buf = vec![0u8; 64 * 1024];
+        let mut buf = vec![0u8; CHUNK];
         loop {
             let n = from.read(&mut buf).unwrap_or(0);
             let read_at = Instant::now();
