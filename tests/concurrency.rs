@@ -259,8 +259,9 @@ fn a_cancel_reaches_the_workers() {
     for r in &results {
         assert!(matches!(r, Err(Error::Cancelled)), "{r:?}");
     }
-    // The four requests in flight when the cancel came; the others never left.
-    assert_eq!(server.requests.load(Ordering::SeqCst), 4);
+    // At most the four requests in flight when the cancel came; the others never left.
+    let sent = server.requests.load(Ordering::SeqCst);
+    assert!((1..=4).contains(&sent), "{sent} requests");
 }
 
 #[test]
@@ -291,7 +292,8 @@ fn a_deadline_reaches_the_workers() {
             "{r:?}"
         );
     }
-    assert_eq!(server.requests.load(Ordering::SeqCst), 4);
+    let sent = server.requests.load(Ordering::SeqCst);
+    assert!((1..=4).contains(&sent), "{sent} requests");
 }
 
 #[test]
