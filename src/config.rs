@@ -16,12 +16,11 @@ pub const MAX_PAGE_SIZE: u32 = 1000;
 /// `ClientBuilder::max_concurrency`).
 pub const MAX_CONCURRENCY: usize = 64;
 
-/// Requests in flight per registry host by default. Measured (BENCHMARKS.md, one run on 2
-/// loaded cores): `list_instances` over 300 tags across a 20 ms round trip took 1.81 s at 4,
-/// 0.92 s at 8, 0.52 s at 16 and 0.35 s at 32 (p50); on loopback 0.25 s at 4, 0.30 s at 16
-/// and 0.70 s at 32, where more threads than cores only contend. 8 to 16 connections per
-/// client is what registries are known to tolerate well: 16 is the top of that range, and
-/// each connection costs about 0.27 MiB (ureq's buffers).
+/// Requests in flight per registry host by default. Measured (BENCHMARKS.md, 2 cores):
+/// `list_instances` over 300 tags across a 20 ms round trip took 1.70 s at 4, 0.88 s at 8,
+/// 0.47 s at 16 and 0.28 s at 32 (p50); on loopback 0.18 to 0.19 s at any of them. 8 to 16
+/// connections per client is what registries are known to tolerate well: 16 is the top of
+/// that range. Each connection costs about 0.27 MiB (ureq's buffers).
 pub const DEFAULT_CONCURRENCY: usize = 16;
 
 /// Options of a client, fixed when it is built. Every default is set in `Default` below, and
