@@ -332,7 +332,7 @@ typedef struct dockreg_cancel dockreg_cancel;
  *
  * Methods: `dockreg_client_get_manifest`, `dockreg_client_get_raw_manifest`,
  * `dockreg_client_head_manifest`, `dockreg_client_get_digest`, `dockreg_client_get_config`,
- * `dockreg_client_get_image_config`, `dockreg_client_list_tags`,
+ * `dockreg_client_get_digests`, `dockreg_client_get_image_config`, `dockreg_client_list_tags`,
  * `dockreg_client_list_repositories`, `dockreg_client_list_instances`,
  * `dockreg_client_set_tag`, `dockreg_client_put_manifest`, `dockreg_client_delete_manifest`,
  * `dockreg_client_delete_tag`, `dockreg_client_list_platforms`, `dockreg_client_copy_image`,
@@ -532,9 +532,12 @@ uint32_t dockreg_version_number(void);
  *                                  // reached directly, instead of NO_PROXY (`*`, domains,
  *                                  // .subdomains, IPs, CIDR, each with an optional :port).
  *                                  // Loopback is never proxied. Default: NO_PROXY
- *     "proxy_from_env": true       // read HTTPS_PROXY (https URLs), HTTP_PROXY (http URLs)
+ *     "proxy_from_env": true,      // read HTTPS_PROXY (https URLs), HTTP_PROXY (http URLs)
  *                                  // and NO_PROXY, upper case first, as Go does; false: no
  *                                  // proxy unless "proxy" is given. Default: true
+ *     "max_concurrency": 16        // requests in flight per registry host, 1 to 64, from all
+ *                                  // threads using the client; also the width of bulk calls
+ *                                  // (get_digests, list_instances, copies). Default 16
  *   }
  *   ```
  *   An absent key means the default (`null` means what each key says above). In the
@@ -752,6 +755,37 @@ dockreg_status dockreg_client_put_manifest(const dockreg_client *client,
                                            size_t manifest_len,
                                            const char *media_type,
                                            char **out_json);
+
+/**
+ * The digest of every image in a list, resolved in parallel (up to the client's
+ * `max_concurrency` requests in flight per registry, 16 by default), each with its own result.
+ *
+ * - `client`: must not be NULL.
+ * - `images_json`: must not be NULL; a JSON array of image references, e.g.
+ *   `["registry:5000/app:1.0", "registry:5000/app:2.0"]`.
+ * - `out_json`: must not be NULL; on success receives, for `dockreg_string_free`, an array
+ *   with one object per input, in the input's order:
+ *   ```json
+ *   [
+ *     {"digest": "sha256:..."},
+ *     {"error": {"status": 40, "status_name": "DOCKREG_ERR_NOT_FOUND", "message": "...",
+ *                "http_status": 404, "method": "HEAD", "url": "...", "errors": [...]}}
+ *   ]
+ *   ```
+ *   An `error` object has the fields of `dockreg_last_error_json`. A reference that does not
+ *   parse, is not found, or fails in any other way gets its `error` in place; the others are
+ *   unaffected, except that a failure that would hit every image of a registry (transport,
+ *   authentication, a 5xx answer) is given to that registry's images not yet started,
+ *   without sending their requests.
+ *
+ * The call fails as a whole (and `out_json` is not written) only for misuse (1-4),
+ * `DOCKREG_ERR_INVALID_JSON` (not JSON) or `DOCKREG_ERR_INVALID_OPTION` (not an array of
+ * strings). Cancel and deadline of the client (`dockreg_client_with_cancel`) reach every
+ * request. Thread-safe.
+ */
+dockreg_status dockreg_client_get_digests(const dockreg_client *client,
+                                          const char *images_json,
+                                          char **out_json);
 
 /**
  * Creates a cancel handle, not triggered.

@@ -205,6 +205,14 @@ const VALGRIND: &[&str] = &[
     "--error-exitcode=1",
 ];
 
+/// What valgrind is told to leave out (tests/c/valgrind.supp says why).
+fn suppressions() -> String {
+    format!(
+        "--suppressions={}",
+        root().join("tests/c/valgrind.supp").display()
+    )
+}
+
 #[test]
 fn c_abi_test_under_valgrind() {
     require_program("valgrind", "valgrind");
@@ -212,7 +220,7 @@ fn c_abi_test_under_valgrind() {
     let exe = tmp.join("abi_test");
     compile("cc", "c99", &[root().join("tests/c/abi_test.c")], &exe);
     let mut cmd = program("valgrind");
-    cmd.args(VALGRIND).arg(&exe);
+    cmd.args(VALGRIND).arg(suppressions()).arg(&exe);
     env_for(&mut cmd, tmp.path());
     let out = run(&mut cmd, "abi_test under valgrind");
     let text = stdout(&out);
@@ -229,7 +237,7 @@ fn c_threads_share_one_client() {
     // 8 threads in the library at once.
     require_program("valgrind", "valgrind");
     let mut cmd = program("valgrind");
-    cmd.args(VALGRIND).arg(&exe);
+    cmd.args(VALGRIND).arg(suppressions()).arg(&exe);
     env_for(&mut cmd, tmp.path());
     let out = run(&mut cmd, "threads_test under valgrind");
     let text = stdout(&out);

@@ -5,8 +5,16 @@
 //! destination has are skipped (HEAD), and so is a whole child manifest the destination has by
 //! digest. Between registries each blob is piped: the source's GET body is the upload's source,
 //! read through a fixed buffer, so no layer is ever held in memory.
+//!
+//! The independent parts run in parallel, up to the client's `max_concurrency` at once (the
+//! per-host limit of the HTTP layer bounds the requests): the child manifests of an index are
+//! looked at together, then every blob of the whole tree is copied, each once, then the
+//! manifests are written from the deepest level up. `copy_all_tags` copies tags in parallel,
+//! sharing what is done (and what is in progress) between them, so a blob two tags share is
+//! read once.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Condvar, Mutex, PoisonError};
 
 use crate::digest::Digest;
 use crate::error::{Error, Result};
@@ -17,9 +25,9 @@ use crate::platform::Platform;
 use crate::reference::{Reference, Repository};
 use crate::transport::{Method, Request};
 
-use super::Client;
 use super::instances::entry_fault;
 use super::uploads::{Mounted, UploadOptions};
+use super::{Client, fanout};
 use crate::auth::Scope;
 
 /// Attempts per blob when a transfer breaks (a streamed source cannot rewind: the blob starts
@@ -47,14 +55,83 @@ impl CopyOptions {
     }
 }
 
-/// One copy in progress: what has been done already, so a digest is handled once.
+/// One copy in progress: the shared record of what is done, and how wide to fan out.
 struct Copier<'a> {
     client: &'a Client,
     src: &'a Reference,
     dst: &'a Reference,
     same_registry: bool,
-    blobs_done: HashSet<Digest>,
-    manifests_done: HashSet<Digest>,
+    done: &'a Done,
+    /// Threads for the parts of one manifest (1 inside `copy_all_tags`' parallel tags, when
+    /// the tags already use the width).
+    width: usize,
+}
+
+/// What a copy (or the parallel tags of `copy_all_tags`) has done and is doing, so each digest
+/// is handled once even when two threads meet it at the same time.
+#[derive(Default)]
+struct Done {
+    /// Blobs copied (`true`) or being copied by some thread (`false`).
+    blobs: Mutex<HashMap<Digest, bool>>,
+    blob_done: Condvar,
+    manifests: Mutex<HashSet<Digest>>,
+}
+
+impl Done {
+    /// True when the caller must copy `digest`; false when it is copied already. Waits while
+    /// another thread copies it (if that one fails, the caller gets the blob to copy).
+    fn claim_blob(&self, digest: &Digest, client: &Client) -> Result<bool> {
+        let mut blobs = self.blobs.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            match blobs.get(digest) {
+                None => {
+                    blobs.insert(digest.clone(), false);
+                    return Ok(true);
+                }
+                Some(true) => return Ok(false),
+                Some(false) => {
+                    client.call.check("GET", digest.as_str())?;
+                    blobs = self
+                        .blob_done
+                        .wait_timeout(blobs, crate::cancel::CANCEL_POLL)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0;
+                }
+            }
+        }
+    }
+
+    /// Ends the claim on `digest`: copied, or given up (another thread may claim it again).
+    fn finish_blob(&self, digest: &Digest, copied: bool) {
+        let mut blobs = self.blobs.lock().unwrap_or_else(PoisonError::into_inner);
+        if copied {
+            blobs.insert(digest.clone(), true);
+        } else {
+            blobs.remove(digest);
+        }
+        drop(blobs);
+        self.blob_done.notify_all();
+    }
+
+    fn has_manifest(&self, digest: &Digest) -> bool {
+        self.manifests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(digest)
+    }
+
+    fn add_manifest(&self, digest: Digest) {
+        self.manifests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(digest);
+    }
+}
+
+/// What `copy_all_tags` did with one tag.
+enum TagOutcome {
+    Copied(String, Digest),
+    Skipped(Skipped),
 }
 
 impl Client {
@@ -84,7 +161,8 @@ impl Client {
         dst: &Reference,
         options: CopyOptions,
     ) -> Result<Digest> {
-        let mut c = Copier::new(self, src, dst);
+        let done = Done::default();
+        let c = Copier::new(self, src, dst, &done, self.config().max_concurrency);
         let mut raw = self.get_raw_manifest(src)?;
         if let Some(platform) = &options.platform {
             let image = self.resolve_platform(src, raw, platform)?;
@@ -123,6 +201,10 @@ impl Client {
     /// answers after retries) end the copy with that error. Artifacts (Helm charts, ORAS
     /// artifacts, signatures) are copied like images: a copy never reads a config.
     ///
+    /// Tags are copied in parallel (up to
+    /// [`ClientBuilder::max_concurrency`](crate::ClientBuilder::max_concurrency) at once), a
+    /// blob or manifest that several tags share once.
+    ///
     /// ```no_run
     /// # let client = dockreg::Client::new()?;
     /// let src: dockreg::Reference = "127.0.0.1:5000/app".parse()?;
@@ -139,37 +221,18 @@ impl Client {
         dst: &impl AsRef<Repository>,
     ) -> Result<CopyReport> {
         let (src, dst) = (&src.as_ref().reference(), &dst.as_ref().reference());
-        let mut c = Copier::new(self, src, dst);
+        let tags = self.list_tags(src)?;
+        let width = self.config().max_concurrency;
+        let parallel_tags = tags.len().clamp(1, width);
+        let done = Done::default();
+        // The width is shared: many tags, one thread each; few tags, the rest inside each.
+        let c = Copier::new(self, src, dst, &done, (width / parallel_tags).max(1));
+        let outcomes = fanout::map(&tags, parallel_tags, |tag| c.copy_tag(tag))?;
         let mut report = CopyReport::default();
-        for tag in self.list_tags(src)? {
-            let Ok(source) = src.with_tag(&tag) else {
-                report.skipped.push(Skipped {
-                    tag,
-                    digest: None,
-                    reason: SkipReason::InvalidTag,
-                });
-                continue;
-            };
-            let raw = match self.get_raw_manifest(&source) {
-                Ok(raw) => raw,
-                Err(e) if entry_fault(&e) => {
-                    report.skipped.push(Skipped {
-                        tag,
-                        digest: None,
-                        reason: SkipReason::Error(std::sync::Arc::new(e)),
-                    });
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            match c.copy_manifest(&raw, Some(&tag)) {
-                Ok(d) => report.copied.push((tag, d)),
-                Err(e) if entry_fault(&e) => report.skipped.push(Skipped {
-                    tag,
-                    digest: Some(raw.digest),
-                    reason: SkipReason::Error(std::sync::Arc::new(e)),
-                }),
-                Err(e) => return Err(e),
+        for outcome in outcomes {
+            match outcome {
+                TagOutcome::Copied(tag, digest) => report.copied.push((tag, digest)),
+                TagOutcome::Skipped(s) => report.skipped.push(s),
             }
         }
         Ok(report)
@@ -182,27 +245,62 @@ fn by_digest(r: &Reference, digest: Digest) -> Result<Reference> {
 }
 
 impl<'a> Copier<'a> {
-    fn new(client: &'a Client, src: &'a Reference, dst: &'a Reference) -> Self {
+    fn new(
+        client: &'a Client,
+        src: &'a Reference,
+        dst: &'a Reference,
+        done: &'a Done,
+        width: usize,
+    ) -> Self {
         Self {
             client,
             src,
             dst,
             same_registry: src.registry() == dst.registry(),
-            blobs_done: HashSet::new(),
-            manifests_done: HashSet::new(),
+            done,
+            width,
+        }
+    }
+
+    /// One tag of `copy_all_tags`: copied, skipped for a fault of its own, or `Err` for a
+    /// failure that would hit every tag.
+    fn copy_tag(&self, tag: &str) -> Result<TagOutcome> {
+        let skipped = |digest, reason| {
+            Ok(TagOutcome::Skipped(Skipped {
+                tag: tag.to_string(),
+                digest,
+                reason,
+            }))
+        };
+        let Ok(source) = self.src.with_tag(tag) else {
+            return skipped(None, SkipReason::InvalidTag);
+        };
+        let raw = match self.client.get_raw_manifest(&source) {
+            Ok(raw) => raw,
+            Err(e) if entry_fault(&e) => {
+                return skipped(None, SkipReason::Error(std::sync::Arc::new(e)));
+            }
+            Err(e) => return Err(e),
+        };
+        match self.copy_manifest(&raw, Some(tag)) {
+            Ok(d) => Ok(TagOutcome::Copied(tag.to_string(), d)),
+            Err(e) if entry_fault(&e) => {
+                skipped(Some(raw.digest), SkipReason::Error(std::sync::Arc::new(e)))
+            }
+            Err(e) => Err(e),
         }
     }
 
     /// Copies what `raw` references, then `raw` itself under `tag` (or its digest). What the
     /// destination already has is only tagged.
-    fn copy_manifest(&mut self, raw: &RawManifest, tag: Option<&str>) -> Result<Digest> {
+    fn copy_manifest(&self, raw: &RawManifest, tag: Option<&str>) -> Result<Digest> {
         if raw.media_type.is_empty() {
             return Err(Error::invalid_response(
                 &self.client.manifest_url(self.src, raw.digest.as_str()),
                 "no recognisable manifest media type",
             ));
         }
-        if self.manifests_done.contains(&raw.digest) || self.dst_has_manifest(&raw.digest)? {
+        if self.done.has_manifest(&raw.digest) || self.dst_has_manifest(&raw.digest)? {
             if tag.is_none() {
                 return Ok(raw.digest.clone());
             }
@@ -212,92 +310,96 @@ impl<'a> Copier<'a> {
         self.put(raw, tag)
     }
 
-    /// Copies the blobs and child manifests `raw` references, each child index's contents
-    /// before that index (children the destination has are skipped after one HEAD each, before
-    /// they are fetched).
+    /// Copies the blobs and child manifests `raw` references: first the child manifests the
+    /// destination lacks are found, level by level (one HEAD each on the destination, then a
+    /// GET of those it lacks, in parallel); then every blob of the tree is copied, each once;
+    /// then the child manifests are PUT from the deepest level up, so every manifest finds
+    /// its children. Nothing is written before the whole tree has been read, so an index
+    /// nested past the client's depth limit fails the copy with nothing written.
     ///
-    /// Indexes inside indexes are walked with a stack of their own, never by recursion: however
-    /// deep a registry nests them, the walk stops at the client's index depth limit with an
-    /// error, and the thread's stack is not at risk.
-    fn copy_contents(&mut self, raw: &RawManifest) -> Result<()> {
-        /// An index being copied: its children not yet handled follow `next`.
-        struct Level {
-            /// The index itself, PUT once its children are done (`None` for `raw`: the
-            /// caller PUTs it).
-            raw: Option<RawManifest>,
-            children: Vec<Descriptor>,
-            next: usize,
-        }
+    /// The walk is a loop over levels, never recursion: however deep a registry nests
+    /// indexes, the thread's stack is not at risk.
+    fn copy_contents(&self, raw: &RawManifest) -> Result<()> {
         let index = match self.client.parse_served_manifest(raw, self.src)? {
-            Manifest::Image(m) => return self.copy_image_blobs(&m),
+            Manifest::Image(m) => return self.copy_blobs(&image_blobs(&m)),
             Manifest::Index(index) => index,
         };
         let url = self.client.manifest_url(self.src, raw.digest.as_str());
         self.client.check_index_depth(1, &url)?;
-        let mut stack = vec![Level {
-            raw: None,
-            children: index.manifests,
-            next: 0,
-        }];
-        while let Some(level) = stack.last_mut() {
-            let Some(child) = level.children.get(level.next).cloned() else {
-                if let Some(done) = stack.pop().and_then(|l| l.raw) {
-                    self.put(&done, None)?;
-                }
-                continue;
-            };
-            level.next += 1;
-            if !is_manifest(&child.media_type) {
-                self.copy_blob(&child)?;
-                continue;
-            }
-            if self.manifests_done.contains(&child.digest)
-                || self.dst_has_manifest(&child.digest)?
-            {
-                continue;
-            }
-            let child_raw = self
-                .client
-                .get_raw_manifest(&by_digest(self.src, child.digest.clone())?)?;
-            crate::manifest::check_entry_kind(&child, &child_raw.media_type).map_err(|m| {
-                let url = self.client.manifest_url(self.src, child.digest.as_str());
-                Error::invalid_response(&url, m)
-            })?;
-            match self.client.parse_served_manifest(&child_raw, self.src)? {
-                Manifest::Image(m) => {
-                    self.copy_image_blobs(&m)?;
-                    self.put(&child_raw, None)?;
-                }
-                Manifest::Index(index) => {
-                    let url = self
-                        .client
-                        .manifest_url(self.src, child_raw.digest.as_str());
-                    self.client.check_index_depth(stack.len() + 1, &url)?;
-                    stack.push(Level {
-                        raw: Some(child_raw),
-                        children: index.manifests,
-                        next: 0,
-                    });
+        let mut seen: HashSet<Digest> = HashSet::new();
+        let mut blobs: Vec<Descriptor> = Vec::new();
+        // Manifests to PUT, by level (children of `raw` first).
+        let mut levels: Vec<Vec<RawManifest>> = Vec::new();
+        let mut frontier = index.manifests;
+        let mut depth = 1;
+        while !frontier.is_empty() {
+            let mut children = Vec::new();
+            for child in frontier {
+                if !is_manifest(&child.media_type) {
+                    blobs.push(child);
+                } else if seen.insert(child.digest.clone())
+                    && !self.done.has_manifest(&child.digest)
+                {
+                    children.push(child);
                 }
             }
+            let fetched = fanout::map(&children, self.width, |c| self.fetch_child(c))?;
+            let mut next = Vec::new();
+            let mut level = Vec::new();
+            for (child_raw, parsed) in fetched.into_iter().flatten() {
+                match parsed {
+                    Manifest::Image(m) => blobs.extend(image_blobs(&m)),
+                    Manifest::Index(index) => {
+                        let url = self
+                            .client
+                            .manifest_url(self.src, child_raw.digest.as_str());
+                        self.client.check_index_depth(depth + 1, &url)?;
+                        next.extend(index.manifests);
+                    }
+                }
+                level.push(child_raw);
+            }
+            levels.push(level);
+            frontier = next;
+            depth += 1;
+        }
+        self.copy_blobs(&blobs)?;
+        for level in levels.iter().rev() {
+            fanout::map(level, self.width, |m| self.put(m, None))?;
         }
         Ok(())
     }
 
-    /// The config and layers of an image (foreign layers stay where they are).
-    fn copy_image_blobs(&mut self, m: &ImageManifest) -> Result<()> {
-        self.copy_blob(&m.config)?;
-        for layer in &m.layers {
-            if !layer.urls.is_empty() && layer.media_type.contains("foreign") {
-                continue; // a foreign layer lives elsewhere by design
-            }
-            self.copy_blob(layer)?;
+    /// A child manifest the destination lacks, read and checked; `None` when the destination
+    /// has it (it is then left alone, with everything under it).
+    fn fetch_child(&self, child: &Descriptor) -> Result<Option<(RawManifest, Manifest)>> {
+        if self.dst_has_manifest(&child.digest)? {
+            return Ok(None);
         }
+        let child_raw = self
+            .client
+            .get_raw_manifest(&by_digest(self.src, child.digest.clone())?)?;
+        crate::manifest::check_entry_kind(child, &child_raw.media_type).map_err(|m| {
+            let url = self.client.manifest_url(self.src, child.digest.as_str());
+            Error::invalid_response(&url, m)
+        })?;
+        let parsed = self.client.parse_served_manifest(&child_raw, self.src)?;
+        Ok(Some((child_raw, parsed)))
+    }
+
+    /// Copies `blobs` in parallel, each distinct digest once.
+    fn copy_blobs(&self, blobs: &[Descriptor]) -> Result<()> {
+        let mut seen = HashSet::new();
+        let distinct: Vec<&Descriptor> = blobs
+            .iter()
+            .filter(|d| seen.insert(d.digest.clone()))
+            .collect();
+        fanout::map(&distinct, self.width, |d| self.copy_blob(d))?;
         Ok(())
     }
 
     /// PUTs `raw` byte-exact under `tag` (or its digest).
-    fn put(&mut self, raw: &RawManifest, tag: Option<&str>) -> Result<Digest> {
+    fn put(&self, raw: &RawManifest, tag: Option<&str>) -> Result<Digest> {
         let target = match tag {
             Some(t) => self.dst.with_tag(t)?,
             None => by_digest(self.dst, raw.digest.clone())?,
@@ -305,7 +407,7 @@ impl<'a> Copier<'a> {
         let written = self
             .client
             .put_manifest(&target, &raw.bytes, &raw.media_type)?;
-        self.manifests_done.insert(written.clone());
+        self.done.add_manifest(written.clone());
         Ok(written)
     }
 
@@ -327,21 +429,21 @@ impl<'a> Copier<'a> {
         }
     }
 
-    fn copy_blob(&mut self, desc: &Descriptor) -> Result<()> {
-        if self.blobs_done.contains(&desc.digest) {
+    fn copy_blob(&self, desc: &Descriptor) -> Result<()> {
+        if !self.done.claim_blob(&desc.digest, self.client)? {
             return Ok(());
         }
         let mut attempt = 0;
-        loop {
+        let result = loop {
             attempt += 1;
             match self.copy_blob_once(desc) {
-                Ok(()) => break,
+                Ok(()) => break Ok(()),
                 Err(e) if attempt < BLOB_ATTEMPTS && transient(&e) => continue,
-                Err(e) => return Err(e),
+                Err(e) => break Err(e),
             }
-        }
-        self.blobs_done.insert(desc.digest.clone());
-        Ok(())
+        };
+        self.done.finish_blob(&desc.digest, result.is_ok());
+        result
     }
 
     fn copy_blob_once(&self, desc: &Descriptor) -> Result<()> {
@@ -374,11 +476,13 @@ impl<'a> Copier<'a> {
         };
         let size = resp.content_length().unwrap_or(desc.size);
         if size != desc.size {
-            c.cancel_session(self.dst, &session);
-            return Err(Error::invalid_response(
+            let e = Error::invalid_response(
                 &resp.url,
                 format!("blob is {size} bytes, its descriptor says {}", desc.size),
-            ));
+            );
+            drop(resp);
+            c.cancel_session(self.dst, &session);
+            return Err(e);
         }
         let mut body = resp.into_reader();
         let options = UploadOptions::new()
@@ -389,6 +493,18 @@ impl<'a> Copier<'a> {
         c.push_blob_in_session(self.dst, &mut body, options, session)?;
         Ok(())
     }
+}
+
+/// The config and layers of an image (foreign layers stay where they are, by design).
+fn image_blobs(m: &ImageManifest) -> Vec<Descriptor> {
+    std::iter::once(&m.config)
+        .chain(
+            m.layers
+                .iter()
+                .filter(|l| l.urls.is_empty() || !l.media_type.contains("foreign")),
+        )
+        .cloned()
+        .collect()
 }
 
 fn is_manifest(media_type: &str) -> bool {

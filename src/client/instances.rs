@@ -1,7 +1,8 @@
 //! Image instances of a repository: GCR's `manifest` map, or built from the tags elsewhere.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use time::OffsetDateTime;
 
@@ -33,8 +34,10 @@ impl Client {
     /// built from the tags: one HEAD per tag, then per distinct digest the manifest and config
     /// (size = config + layers, created from the config; uploaded unknown). For an index the
     /// client's platform's image gives size and time (an index without it: the sum of its
-    /// entries, created unknown). Those requests are independent, so up to eight are in flight
-    /// at once (one client, shared pool).
+    /// entries, created unknown). Those requests are independent, so up to
+    /// [`ClientBuilder::max_concurrency`](crate::ClientBuilder::max_concurrency) of them are in
+    /// flight at once (16 by default; one client, shared pool), and an image is read as soon as
+    /// its first tag is resolved, while the other HEADs go on.
     ///
     /// One odd entry does not fail the repository; it is reported in
     /// [`InstancesReport::skipped`]:
@@ -84,7 +87,24 @@ impl Client {
                 Err(_) => skipped.push((i, skip(tag, None, SkipReason::InvalidTag))),
             }
         }
-        let digests = fanout::map(&valid, |(_, _, r)| entry(self.get_digest(r)))?;
+        // One pass: the worker that first meets a digest describes it at once, so the reads
+        // of the images overlap the HEADs still running instead of following them all.
+        let described: Mutex<HashMap<Digest, Option<EntryDetail>>> = Mutex::default();
+        let digests = fanout::map(&valid, self.config().max_concurrency, |(_, _, r)| {
+            let digest = entry(self.get_digest(r))?;
+            if let Ok(d) = &digest {
+                let first = match lock(&described).entry(d.clone()) {
+                    Entry::Vacant(v) => v.insert(None).is_none(),
+                    Entry::Occupied(_) => false,
+                };
+                if first {
+                    let detail = entry(self.describe(&repository.with_digest(d.clone())))?;
+                    lock(&described).insert(d.clone(), Some(detail));
+                }
+            }
+            Ok(digest)
+        })?;
+        let mut described = described.into_inner().unwrap_or_else(|e| e.into_inner());
         let mut by_digest: BTreeMap<Digest, Vec<(usize, String)>> = BTreeMap::new();
         for ((i, tag, _), digest) in valid.into_iter().zip(digests) {
             match digest {
@@ -92,10 +112,18 @@ impl Client {
                 Err(e) => skipped.push((i, skip(tag, None, SkipReason::Error(e)))),
             }
         }
-        let by_digest: Vec<(Digest, Vec<(usize, String)>)> = by_digest.into_iter().collect();
-        let details = fanout::map(&by_digest, |(digest, _)| {
-            entry(self.describe(&repository.with_digest(digest.clone())))
-        })?;
+        let details: Vec<EntryDetail> = by_digest
+            .keys()
+            .map(|d| {
+                // Every digest met was described by its first worker (or the call failed).
+                described.remove(d).flatten().unwrap_or_else(|| {
+                    Err(Arc::new(Error::invalid_response(
+                        &self.manifest_url(repository, d.as_str()),
+                        "internal: image not described",
+                    )))
+                })
+            })
+            .collect();
         let mut out = BTreeMap::new();
         for ((digest, tags), detail) in by_digest.into_iter().zip(details) {
             let detail = match detail {
@@ -183,6 +211,13 @@ impl Client {
             Err(e) => Err(e),
         }
     }
+}
+
+/// [`Client::describe`]'s answer for one image, or its own fault.
+type EntryDetail = std::result::Result<Detail, Arc<Error>>;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// What [`Client::describe`] learnt of one manifest.

@@ -3,6 +3,7 @@
 mod blob_reader;
 mod blobs;
 mod builder;
+mod bulk;
 mod copy;
 mod fanout;
 mod instances;

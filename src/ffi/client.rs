@@ -28,7 +28,7 @@ use crate::platform::Platform;
 ///
 /// Methods: `dockreg_client_get_manifest`, `dockreg_client_get_raw_manifest`,
 /// `dockreg_client_head_manifest`, `dockreg_client_get_digest`, `dockreg_client_get_config`,
-/// `dockreg_client_get_image_config`, `dockreg_client_list_tags`,
+/// `dockreg_client_get_digests`, `dockreg_client_get_image_config`, `dockreg_client_list_tags`,
 /// `dockreg_client_list_repositories`, `dockreg_client_list_instances`,
 /// `dockreg_client_set_tag`, `dockreg_client_put_manifest`, `dockreg_client_delete_manifest`,
 /// `dockreg_client_delete_tag`, `dockreg_client_list_platforms`, `dockreg_client_copy_image`,
@@ -133,6 +133,8 @@ struct Options {
     no_proxy: Option<NoProxyOption>,
     #[serde(default)]
     proxy_from_env: Option<bool>,
+    #[serde(default)]
+    max_concurrency: Option<u64>,
 }
 
 /// `no_proxy`: one string in `NO_PROXY` syntax, or its entries as an array.
@@ -441,6 +443,18 @@ impl Options {
         if let Some(read) = self.proxy_from_env {
             b = b.proxy_from_env(read);
         }
+        if let Some(n) = self.max_concurrency {
+            let max = crate::config::MAX_CONCURRENCY;
+            match usize::try_from(n) {
+                Ok(n) if (1..=max).contains(&n) => b = b.max_concurrency(n),
+                _ => {
+                    return Err(option_error(
+                        "max_concurrency",
+                        format!("{n} is outside 1..={max}"),
+                    ));
+                }
+            }
+        }
         // What is left to fail here is the content of the CA and client certificate files.
         b.build().map_err(|e| match e {
             Error::InvalidInput(msg) if msg.contains("client certificate") => {
@@ -511,9 +525,12 @@ impl Options {
 ///                                  // reached directly, instead of NO_PROXY (`*`, domains,
 ///                                  // .subdomains, IPs, CIDR, each with an optional :port).
 ///                                  // Loopback is never proxied. Default: NO_PROXY
-///     "proxy_from_env": true       // read HTTPS_PROXY (https URLs), HTTP_PROXY (http URLs)
+///     "proxy_from_env": true,      // read HTTPS_PROXY (https URLs), HTTP_PROXY (http URLs)
 ///                                  // and NO_PROXY, upper case first, as Go does; false: no
 ///                                  // proxy unless "proxy" is given. Default: true
+///     "max_concurrency": 16        // requests in flight per registry host, 1 to 64, from all
+///                                  // threads using the client; also the width of bulk calls
+///                                  // (get_digests, list_instances, copies). Default 16
 ///   }
 ///   ```
 ///   An absent key means the default (`null` means what each key says above). In the

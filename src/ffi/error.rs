@@ -55,7 +55,7 @@ impl FfiError {
     }
 
     /// The one-line message, prefixed with the function's name for misuse.
-    fn message(&self, function: &str) -> String {
+    pub(crate) fn message(&self, function: &str) -> String {
         match self {
             Self::Null(arg) => format!("{function}: argument `{arg}` is NULL"),
             Self::Utf8(arg) => format!("{function}: argument `{arg}` is not valid UTF-8"),
@@ -68,7 +68,7 @@ impl FfiError {
     }
 
     /// The JSON document of `dockreg_last_error_json`.
-    fn to_json(&self, function: &str, message: &str) -> Value {
+    pub(crate) fn to_json(&self, function: &str, message: &str) -> Value {
         let status = self.status();
         let mut doc = json!({
             "status": status as i32,

@@ -38,6 +38,8 @@ mod version;
 // client.
 mod client;
 
+mod bulk;
+
 mod cancel;
 
 mod bytes;
@@ -58,6 +60,7 @@ pub use blobs::{
     dockreg_client_get_blob, dockreg_client_get_blob_to_file, dockreg_client_head_blob,
     dockreg_progress_callback, dockreg_write_callback,
 };
+pub use bulk::dockreg_client_get_digests;
 pub use bytes::{
     dockreg_bytes, dockreg_bytes_data, dockreg_bytes_digest, dockreg_bytes_free, dockreg_bytes_len,
     dockreg_bytes_media_type, dockreg_client_get_blob_bytes, dockreg_client_get_manifest_bytes,

@@ -5,6 +5,7 @@
 //! `Authorization` only to the origin it belongs to, and returns the answer whatever its status.
 //! `transport.rs` (registries and auth) and `auth/` (token servers) are built on it.
 
+mod host_limit;
 pub(crate) mod proxy;
 pub(crate) mod scheme;
 mod tls;
@@ -25,8 +26,9 @@ use crate::url;
 const MAX_REDIRECTS: u32 = 10;
 /// Bytes of an error body read to find the registry's error document.
 const ERROR_BODY_LIMIT: u64 = 64 * 1024;
-/// Idle connections kept per host: as many as the widest fan-out uses at once.
-const IDLE_PER_HOST: usize = 8;
+/// Idle connections kept in all, per host in flight allowed: a copy between two registries
+/// keeps both hosts' connections, a redirect to a blob store a third.
+const IDLE_HOSTS: usize = 3;
 /// How long an idle connection is kept for reuse.
 const IDLE_AGE: Duration = Duration::from_secs(30);
 
@@ -282,6 +284,8 @@ pub(crate) struct Http {
     retry: RetryPolicy,
     metadata_timeout: Option<Duration>,
     proxies: proxy::Rules,
+    /// Requests in flight per host (`Config::max_concurrency`), shared by the client's clones.
+    limits: host_limit::HostLimits,
 }
 
 impl Http {
@@ -296,6 +300,7 @@ impl Http {
             retry: config.retry.clone(),
             metadata_timeout: config.request_timeout,
             proxies: proxy::Rules::new(&config.proxy)?,
+            limits: host_limit::HostLimits::new(config.max_concurrency),
         })
     }
 
@@ -310,7 +315,10 @@ impl Http {
             .timeout_per_read(Some(config.stall_timeout))
             .timeout_per_write(Some(config.stall_timeout))
             .timeout_global(config.request_timeout)
-            .max_idle_connections_per_host(IDLE_PER_HOST)
+            // As many idle connections per host as requests may be in flight to it, so a
+            // fan-out reuses its connections from one round to the next.
+            .max_idle_connections_per_host(config.max_concurrency)
+            .max_idle_connections(config.max_concurrency * IDLE_HOSTS)
             .max_idle_age(IDLE_AGE)
             .tls_config(tls)
             // ureq's own environment reading is off: `proxy::Rules` decides, per request.
@@ -410,6 +418,13 @@ impl Http {
             let at_home = home.is_some_and(|h| url::origin(&target).as_deref() == Some(h));
             let started = Instant::now();
             let result = {
+                // Held until the answer's headers are in (see `host_limit`).
+                let _permit = self.limits.acquire(
+                    url::origin(&target).as_deref().unwrap_or(&target),
+                    call,
+                    method.as_str(),
+                    &target,
+                )?;
                 let _watched = call.enter();
                 self.run(
                     method,
