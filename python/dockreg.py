@@ -260,7 +260,7 @@ _ONE_ARG = [
     "dockreg_client_head_manifest", "dockreg_client_get_digest",
     "dockreg_client_get_image_config", "dockreg_client_list_tags",
     "dockreg_client_list_repositories", "dockreg_client_list_instances",
-    "dockreg_client_list_platforms",
+    "dockreg_client_list_platforms", "dockreg_client_get_digests",
 ]
 for _name in _ONE_ARG:
     _SIGNATURES[_name] = (_STATUS, [_HANDLE, _STR, _OUT])
@@ -686,6 +686,12 @@ class Client:
 
     def get_digest(self, image):
         return _json_call("dockreg_client_get_digest", self._h(), _text(image))
+
+    def get_digests(self, images):
+        """The digests of many images, resolved in parallel: a list with one dict per image,
+        in order, {"digest": ...} or {"error": {...}} (one image's failure does not raise)."""
+        return _json_call("dockreg_client_get_digests", self._h(),
+                          _text(json.dumps([str(i) for i in images])))
 
     def get_config(self, repository, config_digest):
         return _json_call("dockreg_client_get_config", self._h(), _text(repository),

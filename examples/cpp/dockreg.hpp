@@ -391,6 +391,14 @@ public:
     std::string get_digest(const std::string &image) const {
         return json("dockreg_client_get_digest", dockreg_client_get_digest, image);
     }
+    // Many digests at once: `images_json` is a JSON array of references; the result is an
+    // array with one {"digest"} or {"error"} object per reference, in the same order.
+    std::string get_digests(const std::string &images_json) const {
+        String out;
+        check(dockreg_client_get_digests(p_, images_json.c_str(), out.out()),
+              "dockreg_client_get_digests");
+        return out.str();
+    }
     std::string get_config(const std::string &repository, const std::string &config_digest) const {
         String out;
         check(dockreg_client_get_config(p_, repository.c_str(), config_digest.c_str(), out.out()),

@@ -217,6 +217,15 @@ int main(int argc, char **argv) {
         const std::string digest = field(put, "digest");
         expect(digest.compare(0, 7, "sha256:") == 0, "put_manifest", put);
         expect(field(client.get_digest(repo + ":1.0"), "digest") == digest, "get_digest");
+        {
+            // In order: the image's digest, then a missing tag's error in its place.
+            std::string many =
+                client.get_digests("[\"" + repo + ":1.0\", \"" + repo + ":missing\"]");
+            std::string::size_type error_at = many.find("\"error\"");
+            expect(field(many, "digest") == digest && error_at != std::string::npos &&
+                       many.find(digest) < error_at && has(many, "DOCKREG_ERR_NOT_FOUND"),
+                   "get_digests", many);
+        }
         expect(field(client.head_manifest(repo + ":1.0"), "size") ==
                    std::to_string(manifest.size()),
                "head_manifest");

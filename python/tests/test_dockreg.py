@@ -248,6 +248,11 @@ class Images(unittest.TestCase):
         c = self.client
         self.assertEqual(self.put, {"image": f"{REPO}:1.0", "digest": self.digest})
         self.assertEqual(c.get_digest(f"{REPO}:1.0"), {"digest": self.digest})
+        many = c.get_digests([f"{REPO}:1.0", f"{REPO}:missing", "Not A Reference"])
+        self.assertEqual(many[0], {"digest": self.digest})
+        self.assertEqual(many[1]["error"]["status_name"], "DOCKREG_ERR_NOT_FOUND")
+        self.assertIn("error", many[2])
+        self.assertEqual(len(many), 3)
         self.assertEqual(c.head_manifest(f"{REPO}:1.0"),
                          {"digest": self.digest, "mediaType": OCI_MANIFEST,
                           "size": len(self.manifest)})
