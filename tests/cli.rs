@@ -154,6 +154,26 @@ fn platform_is_honoured_by_every_command_that_resolves_an_image() {
         f.docker_image.digest.as_str(),
         "a single image is its own platform's image"
     );
+
+    // Without --platform, several images are resolved at once (get_digests, --jobs wide):
+    // still one line each in input order, and a missing one is named on stderr in place.
+    let missing = format!("{}/{}:no-such-tag", f.addr(), f.oci_index.repo);
+    let out = run(&["--jobs", "2", "digest", &docker, &missing, &index]);
+    expect_status(&out, 3, &["--jobs 2 digest A MISSING B"]);
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["digest"], f.docker_image.digest.as_str());
+    assert_eq!(lines[1]["digest"], f.oci_index.digest.as_str());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&missing),
+        "stderr names the missing image: {stderr}"
+    );
+    // --jobs is bounded: 0 and 65 are usage errors before any request.
+    for bad in ["0", "65"] {
+        let out = run(&["--jobs", bad, "digest", &docker]);
+        expect_status(&out, 2, &["--jobs", bad]);
+    }
 }
 
 /// Piped: compact, one document per line. --format pretty: indented, same document;

@@ -85,6 +85,11 @@ pub struct Global {
     /// when stdout is not a terminal, pretty on a terminal
     #[arg(long, global = true, value_enum)]
     pub format: Option<Format>,
+    /// Most requests in flight to one registry (1-64; default 16): the width of digest with
+    /// several images, instances and copies
+    #[arg(long, global = true, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub jobs: Option<u32>,
     /// Log the requests made on stderr (-v: each request; -vv: more detail)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,

@@ -30,6 +30,9 @@ pub fn client(global: &Global, credentials_for: Option<String>) -> Outcome<Clien
     if let Some(list) = &global.no_proxy {
         builder = builder.no_proxy(list);
     }
+    if let Some(jobs) = global.jobs {
+        builder = builder.max_concurrency(jobs as usize);
+    }
     if let Some(platform) = &global.platform {
         builder = builder.platform(platform.clone());
     }

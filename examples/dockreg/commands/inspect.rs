@@ -9,17 +9,22 @@ use crate::exit::{Failure, Outcome, library_code};
 /// Largest config blob read (as the library's own config reads).
 const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
 
-/// One document per image, in order: `{"image", "digest"}`. An image that fails is told on
-/// stderr (naming it) and the others still go; the exit status is then the first failure's.
+/// One document per image, in order: `{"image", "digest"}`. Several images are resolved at
+/// once (`get_digests`, up to `--jobs` requests in flight per registry). An image that fails is
+/// told on stderr (naming it) and the others still go; the exit status is then the first
+/// failure's.
 pub fn digest(ctx: &mut Ctx, images: &[Reference]) -> Outcome {
+    let digests = match &ctx.platform {
+        // The platform's image out of an index (what `get_manifest` returns): one GET each.
+        Some(platform) => images
+            .iter()
+            .map(|image| ctx.client.get_platform_digest(image, platform))
+            .collect(),
+        // What the tag points at: an index's own digest, as docker and skopeo print it.
+        None => ctx.client.get_digests(images),
+    };
     let mut first_failure = None;
-    for image in images {
-        let digest = match ctx.platform {
-            // The platform's image out of an index (what `get_manifest` returns).
-            Some(_) => ctx.client.get_manifest(image).map(|m| m.digest),
-            // What the tag points at: an index's own digest, as docker and skopeo print it.
-            None => ctx.client.get_digest(image),
-        };
+    for (image, digest) in images.iter().zip(digests) {
         match digest {
             Ok(d) => ctx
                 .out
