@@ -6,7 +6,7 @@
 //! its own: the first 401 teaches the challenge, which is then remembered per registry (GCR
 //! stops repeating it), so an open registry costs no extra request and no credential lookup.
 //!
-//! One idea per file: [`challenge`] parses `WWW-Authenticate`, `token` runs the Docker token
+//! One idea per file: `challenge` parses `WWW-Authenticate`, `token` runs the Docker token
 //! flow, `docker_config` reads `config.json`/`auth.json`, `helper` runs credential helpers,
 //! `sources` puts them in order, and `google` (with `jwt`) gets Google Application Default
 //! Credentials for Google registries that none of them knows.
