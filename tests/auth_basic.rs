@@ -231,9 +231,9 @@ fn cli_username_password_stdin_and_default_files() {
     let home = TempDir::new("auth-basic-cli");
     let repo = format!("{}/team/app", s.registry.addr());
 
-    // No credentials anywhere: a clear error, exit 1.
+    // No credentials anywhere: a clear error, exit 4 (authentication).
     let out = run_cli(&["tags", &repo], "", home.path());
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(4));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unauthorized"), "{err}");
 
@@ -257,7 +257,7 @@ fn cli_username_password_stdin_and_default_files() {
         "wrong-Secret-77",
         home.path(),
     );
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(4));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("wrong-Secret-77"));
 
     // Half the flags is a usage error.

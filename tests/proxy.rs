@@ -576,9 +576,10 @@ fn the_cli_reads_the_environment_and_its_proxy_flag_beats_it() {
     let flag = run(&dead, &["--proxy", &proxy.url()]);
     assert!(flag.status.success(), "{flag:?}");
     assert_eq!(connects(&proxy), [name.clone(), name.clone()]);
-    // The dead proxy from the environment: the error names it without its credentials.
+    // The dead proxy from the environment: a network failure (exit 5); the error names it
+    // without its credentials.
     let failed = run(&dead, &[]);
-    assert_eq!(failed.status.code(), Some(1), "{failed:?}");
+    assert_eq!(failed.status.code(), Some(5), "{failed:?}");
     let stderr = String::from_utf8_lossy(&failed.stderr);
     assert!(
         stderr.contains("through proxy http://***@127.0.0.1:"),
