@@ -749,7 +749,10 @@ fn c_options_name_the_key_file_and_the_google_registries() {
 
     for (options, needle) in [
         (json!({"google_credentials": ""}), "google_credentials"),
-        (json!({"google_credentials": 5}), "google_credentials: expected a string"),
+        (
+            json!({"google_credentials": 5}),
+            "google_credentials: expected a string",
+        ),
         (
             json!({"google_registries": ["bad host"]}),
             "google_registries",
