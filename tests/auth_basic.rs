@@ -21,19 +21,8 @@ struct Setup {
 
 /// A registry requiring `alice`'s password, holding `team/app:v1`.
 fn setup() -> Setup {
-    common::require_program("htpasswd", "apache2-utils");
     let dir = TempDir::new("auth-basic");
-    let out = Command::new("htpasswd")
-        .args(["-Bbn", USER, PASSWORD])
-        .output()
-        .expect("run htpasswd");
-    assert!(out.status.success(), "htpasswd failed");
-    let htpasswd = dir.join("htpasswd");
-    std::fs::write(&htpasswd, &out.stdout).unwrap();
-    let registry = TestRegistry::start_with(&format!(
-        "auth:\n  htpasswd:\n    realm: dockreg-test\n    path: \"{}\"\n",
-        htpasswd.display()
-    ));
+    let registry = TestRegistry::start_with_htpasswd(dir.path(), USER, PASSWORD);
     let image = small_image("basic");
     let auth = basic(USER, PASSWORD);
     auth_support::push_image_blobs(&registry.url(), "team/app", &image, &auth);
@@ -179,32 +168,12 @@ fn base64_of(s: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(s)
 }
 
-/// The example CLI, built once per test process.
-fn cli() -> &'static std::path::PathBuf {
-    static BIN: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
-    BIN.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--example", "dockreg"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("run cargo build");
-        assert!(status.success(), "cargo build --example dockreg failed");
-        let exe = std::env::current_exe().unwrap();
-        exe.parent()
-            .unwrap()
-            .parent()
-            .unwrap()
-            .join("examples")
-            .join("dockreg")
-    })
-}
-
 /// Runs the CLI with `home` as its only source of credential files (the child's environment
 /// is set, never this process's).
 fn run_cli(args: &[&str], stdin: &str, home: &std::path::Path) -> std::process::Output {
     use std::io::Write as _;
     use std::process::Stdio;
-    let mut child = Command::new(cli())
+    let mut child = Command::new(common::example_cli())
         .args(args)
         .env("HOME", home)
         .env("DOCKER_CONFIG", home.join(".docker"))

@@ -199,18 +199,7 @@ const PASSWORD: &str = "pw-Cli-s3cret";
 
 /// A registry with htpasswd (Basic) auth holding one image pushed with the right password.
 fn basic_auth_registry(dir: &TempDir) -> TestRegistry {
-    common::require_program("htpasswd", "apache2-utils");
-    let out = Command::new("htpasswd")
-        .args(["-Bbn", USER, PASSWORD])
-        .output()
-        .expect("run htpasswd");
-    assert!(out.status.success(), "htpasswd failed");
-    let htpasswd = dir.join("htpasswd");
-    std::fs::write(&htpasswd, &out.stdout).unwrap();
-    TestRegistry::start_with(&format!(
-        "auth:\n  htpasswd:\n    realm: dockreg-cli-test\n    path: \"{}\"\n",
-        htpasswd.display()
-    ))
+    TestRegistry::start_with_htpasswd(dir.path(), USER, PASSWORD)
 }
 
 #[test]

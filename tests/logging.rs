@@ -7,7 +7,6 @@ mod auth_support;
 mod common;
 
 use std::collections::BTreeMap;
-use std::process::Command;
 use std::sync::{Mutex, Once};
 
 use auth_support::{basic, small_image};
@@ -71,21 +70,10 @@ fn assert_no_secret_in_logs(secrets: &[&str]) {
 #[test]
 fn basic_auth_requests_are_logged_without_the_password() {
     install_logger();
-    common::require_program("htpasswd", "apache2-utils");
     const USER: &str = "logan";
     const PASSWORD: &str = "pw-Log-s3cret";
     let dir = TempDir::new("logging-basic");
-    let out = Command::new("htpasswd")
-        .args(["-Bbn", USER, PASSWORD])
-        .output()
-        .expect("run htpasswd");
-    assert!(out.status.success(), "htpasswd failed");
-    let htpasswd = dir.join("htpasswd");
-    std::fs::write(&htpasswd, &out.stdout).unwrap();
-    let registry = TestRegistry::start_with(&format!(
-        "auth:\n  htpasswd:\n    realm: dockreg-test\n    path: \"{}\"\n",
-        htpasswd.display()
-    ));
+    let registry = TestRegistry::start_with_htpasswd(dir.path(), USER, PASSWORD);
     let image = small_image("logging-basic");
     let header = basic(USER, PASSWORD);
     auth_support::push_image_blobs(&registry.url(), "team/app", &image, &header);

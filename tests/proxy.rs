@@ -529,23 +529,6 @@ fn the_process_environment_is_read_at_build() {
 // The example CLI
 // ---------------------------------------------------------------------------------------------
 
-/// Builds the example CLI once per test process and returns its path.
-fn cli() -> &'static std::path::PathBuf {
-    static BIN: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
-    BIN.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--example", "dockreg"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("run cargo build");
-        assert!(status.success(), "cargo build --example dockreg failed");
-        // target/debug/deps/proxy-HASH -> target/debug/examples/dockreg
-        let exe = std::env::current_exe().unwrap();
-        let dir = exe.parent().unwrap().parent().unwrap();
-        dir.join("examples").join("dockreg")
-    })
-}
-
 #[test]
 fn the_cli_reads_the_environment_and_its_proxy_flag_beats_it() {
     let server = registry();
@@ -553,7 +536,7 @@ fn the_cli_reads_the_environment_and_its_proxy_flag_beats_it() {
     let name = format!("registry.test:{}", port(&server));
     let dead = format!("http://{USER}:{PASSWORD}@127.0.0.1:{}", dead_port());
     let run = |env_proxy: &str, flags: &[&str]| {
-        let mut cmd = Command::new(cli());
+        let mut cmd = Command::new(common::example_cli());
         for v in [
             "HTTP_PROXY",
             "http_proxy",

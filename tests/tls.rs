@@ -6,9 +6,7 @@
 mod common;
 mod tls_support;
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
 use common::{TempDir, TestRegistry};
 use dockreg::{Client, Digest, Error, Reference, TransportErrorKind};
@@ -37,31 +35,9 @@ fn transport(e: &Error) -> (TransportErrorKind, &str, &str) {
     }
 }
 
-/// The example CLI, built once per test process.
-fn cli() -> &'static PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--example", "dockreg"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("run cargo build");
-        assert!(status.success(), "cargo build --example dockreg failed");
-        let exe = std::env::current_exe().unwrap();
-        let path = exe
-            .parent()
-            .unwrap()
-            .parent()
-            .unwrap()
-            .join("examples/dockreg");
-        assert!(path.exists(), "{} missing", path.display());
-        path
-    })
-}
-
 /// Runs the CLI with `SSL_CERT_FILE` as its platform store (and no `SSL_CERT_DIR`).
 fn cli_with_store(store: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(cli())
+    Command::new(common::example_cli())
         .args(args)
         .env("SSL_CERT_FILE", store)
         .env_remove("SSL_CERT_DIR")
@@ -149,7 +125,7 @@ fn certs_d_gives_a_registry_its_ca() {
 
     // The CLI's --cert-dir.
     let store = TempDir::new("tls-store");
-    let out = Command::new(cli())
+    let out = Command::new(common::example_cli())
         .args([
             "--cert-dir",
             dir.path().to_str().unwrap(),
@@ -270,7 +246,7 @@ fn an_untrusted_certificate_is_refused_unless_verification_is_off() {
     round_trip(&client, &addr).unwrap();
     // The CLI spells it as skopeo does.
     let store = TempDir::new("tls-store");
-    let out = Command::new(cli())
+    let out = Command::new(common::example_cli())
         .args(["--tls-verify=false", "catalog", &addr])
         .env("DOCKER_CONFIG", store.path())
         .output()
@@ -280,7 +256,7 @@ fn an_untrusted_certificate_is_refused_unless_verification_is_off() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = Command::new(cli())
+    let out = Command::new(common::example_cli())
         .args(["catalog", &addr])
         .env("DOCKER_CONFIG", store.path())
         .env("SSL_CERT_FILE", ca.cert().with_file_name("absent.pem"))

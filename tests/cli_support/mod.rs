@@ -5,7 +5,6 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 
 use serde_json::Value;
 
@@ -17,27 +16,9 @@ pub const NOT_FOUND: i32 = 3;
 pub const AUTH: i32 = 4;
 pub const NETWORK: i32 = 5;
 
-/// Builds the example once per test process and returns its path.
+/// The example CLI, built once per test process.
 pub fn cli() -> &'static PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--example", "dockreg"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("run cargo build");
-        assert!(status.success(), "cargo build --example dockreg failed");
-        // target/<profile>/deps/<test>-HASH -> target/<profile>/examples/dockreg
-        let exe = std::env::current_exe().unwrap();
-        let path = exe
-            .parent()
-            .and_then(|deps| deps.parent())
-            .unwrap()
-            .join("examples")
-            .join("dockreg");
-        assert!(path.exists(), "{} missing", path.display());
-        path
-    })
+    crate::common::example_cli()
 }
 
 /// Runs the CLI with `args`, `stdin` as its input, no proxy or log variables inherited.

@@ -11,6 +11,7 @@
 #![allow(dead_code)]
 #![allow(unused_imports)]
 
+pub mod cli_bin;
 pub mod fixtures;
 pub mod layout;
 pub mod raw;
@@ -20,6 +21,7 @@ pub mod tempdir;
 pub mod token_server;
 pub mod write_support;
 
+pub use cli_bin::example_cli;
 pub use fixtures::{
     Blob, Fixture, ImageRecord, IndexRecord, MANY_REPOS, MANY_TAGS, ManyRepos, ManyTags, Platform,
     shared,

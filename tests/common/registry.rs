@@ -142,6 +142,23 @@ impl TestRegistry {
         Self::start_inner(extra_yaml_config, false)
     }
 
+    /// A registry with htpasswd (Basic) auth admitting `user` with `password` (bcrypt entry
+    /// made by `htpasswd`, from apache2-utils); the file goes into `dir`.
+    pub fn start_with_htpasswd(dir: &Path, user: &str, password: &str) -> TestRegistry {
+        require_program("htpasswd", "apache2-utils");
+        let out = Command::new("htpasswd")
+            .args(["-Bbn", user, password])
+            .output()
+            .expect("run htpasswd");
+        assert!(out.status.success(), "htpasswd failed");
+        let htpasswd = dir.join("htpasswd");
+        std::fs::write(&htpasswd, &out.stdout).expect("write the htpasswd file");
+        Self::start_with(&format!(
+            "auth:\n  htpasswd:\n    realm: dockreg-test\n    path: \"{}\"\n",
+            htpasswd.display()
+        ))
+    }
+
     /// A registry meant to live in a `static` (never dropped): it dies and its temp dir is
     /// removed when the test process exits (stdin pipe closes).
     pub(crate) fn start_detached(extra_yaml_config: &str) -> TestRegistry {
