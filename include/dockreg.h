@@ -390,9 +390,11 @@ typedef size_t (*dockreg_read_callback)(void *ctx, uint8_t *buf, size_t cap);
  * Threads: called on whatever thread is doing the work, often several at once (one client
  * may be shared by threads, and some calls fan out over worker threads): the callback must
  * be thread-safe. It must return normally (a C++ callback must not throw; a Python one must
- * catch its exceptions). It may call dockreg functions, but lines logged meanwhile on that
- * thread are dropped, and it must not call `dockreg_set_log_callback`
- * (`DOCKREG_ERR_INVALID_ARGUMENT`).
+ * catch its exceptions). Lines may come while dockreg holds a lock of the client (a token
+ * fetch, the TLS probe, a slot of the per-host limit), so the callback must not call any
+ * function that takes a `dockreg_client` (`DOCKREG_ERR_INVALID_ARGUMENT`, as it could wait on
+ * itself) nor `dockreg_set_log_callback` (the same); functions without a client (freeing,
+ * parsing references, versions, status names) are allowed.
  */
 typedef void (*dockreg_log_callback)(void *userdata,
                                      dockreg_log_level level,
@@ -775,7 +777,7 @@ dockreg_status dockreg_client_put_manifest(const dockreg_client *client,
  *   An `error` object has the fields of `dockreg_last_error_json`. A reference that does not
  *   parse, is not found, or fails in any other way gets its `error` in place; the others are
  *   unaffected, except that a failure that would hit every image of a registry (transport,
- *   authentication, a 5xx answer) is given to that registry's images not yet started,
+ *   rate limit, a 5xx answer) is given to that registry's images not yet started,
  *   without sending their requests.
  *
  * The call fails as a whole (and `out_json` is not written) only for misuse (1-4),

@@ -106,7 +106,10 @@ impl CallContext {
 
     /// Sleeps `d`, waking early (with `Err`) when cancelled; never sleeps past the deadline.
     pub(crate) fn sleep(&self, d: Duration, method: &str, url: &str) -> Result<()> {
-        let end = Instant::now() + d;
+        let Some(end) = Instant::now().checked_add(d) else {
+            // Too long to be a point in time: sleep until the deadline, or cancelled.
+            return self.sleep(Duration::from_secs(365 * 24 * 3600), method, url);
+        };
         loop {
             self.check(method, url)?;
             let now = Instant::now();

@@ -324,6 +324,50 @@ fn a_registry_that_is_down_costs_a_few_attempts_not_one_per_image() {
     }
 }
 
+/// A 401 is about its repository (a private or missing repository on Docker Hub): the other
+/// repositories of the registry still get their own answers, even one request at a time.
+#[test]
+fn a_refused_repository_does_not_fail_the_others() {
+    let mut server = mockito::Server::new();
+    let host = server.host_with_port();
+    let refused = server
+        .mock("HEAD", "/v2/private/x/manifests/t")
+        .with_status(401)
+        .expect(1)
+        .create();
+    let digest = digest_of("t");
+    let fine = server
+        .mock(
+            "HEAD",
+            mockito::Matcher::Regex(r"^/v2/public/\w+/manifests/t$".into()),
+        )
+        .with_status(200)
+        .with_header("Docker-Content-Digest", &digest)
+        .with_header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+        .with_header("Content-Length", "100")
+        .expect(2)
+        .create();
+    let client = Client::builder().max_concurrency(1).build().unwrap();
+    let images: Vec<Reference> = ["private/x:t", "public/a:t", "public/b:t"]
+        .iter()
+        .map(|p| format!("{host}/{p}").parse().unwrap())
+        .collect();
+    let results = client.get_digests(&images);
+    assert!(
+        matches!(results[0], Err(Error::Unauthorized(_))),
+        "{:?}",
+        results[0]
+    );
+    for r in &results[1..] {
+        assert_eq!(
+            r.as_ref().map(ToString::to_string).ok(),
+            Some(digest.clone())
+        );
+    }
+    refused.assert();
+    fine.assert();
+}
+
 fn c(s: &str) -> CString {
     CString::new(s).unwrap()
 }

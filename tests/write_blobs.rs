@@ -638,3 +638,57 @@ fn open_blob_reads_back_what_was_pushed() {
     let e = c.open_blob(&r, &missing).unwrap_err();
     assert!(e.is_not_found(), "{e}");
 }
+
+/// A reader that asks the registry something on its first read: an upload's source may call
+/// the client (the C ABI's read callbacks may too), even with one request allowed in flight
+/// per host, which the upload itself holds while its body is read.
+struct AskingReader<'a> {
+    inner: PatternReader,
+    client: &'a Client,
+    blob: &'a Reference,
+    known: Digest,
+    answer: Option<Result<Option<u64>, String>>,
+}
+
+impl Read for AskingReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.answer.is_none() {
+            let head = self
+                .client
+                .head_blob(self.blob, &self.known)
+                .map_err(|e| e.to_string());
+            self.answer = Some(head);
+        }
+        self.inner.read(buf)
+    }
+}
+
+#[test]
+fn an_upload_source_may_call_the_client_at_a_limit_of_one() {
+    let limited = Client::builder().max_concurrency(1).build().unwrap();
+    let r = repo("nested-call");
+    let known = limited
+        .push_blob_bytes(&r, &pattern(7, 1000))
+        .expect("push the blob asked about");
+    let (seed, len) = (8, 3 * MIB);
+    let mut source = AskingReader {
+        inner: PatternReader::new(seed, len),
+        client: &limited,
+        blob: &r,
+        known: known.clone(),
+        answer: None,
+    };
+    let started = std::time::Instant::now();
+    let options = UploadOptions::new().size(len);
+    let pushed = limited
+        .with_timeout(std::time::Duration::from_secs(60))
+        .push_blob(&r, &mut source, options)
+        .expect("upload whose source calls the client");
+    assert_eq!(pushed.to_string(), pattern_digest(seed, len));
+    assert_eq!(
+        source.answer,
+        Some(Ok(Some(1000))),
+        "the nested HEAD's answer"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+}

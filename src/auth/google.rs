@@ -576,7 +576,10 @@ fn from_metadata(
     let target = format!("http://{host}{METADATA_TOKEN_PATH}");
     let bounded = CallContext {
         cancel: net.call.cancel.clone(),
-        deadline: match (net.call.deadline, budget.map(|b| Instant::now() + b)) {
+        deadline: match (
+            net.call.deadline,
+            budget.and_then(|b| Instant::now().checked_add(b)),
+        ) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         },

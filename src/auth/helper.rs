@@ -87,11 +87,12 @@ pub(crate) fn get(
         }
         let _ = tx.send(out);
     });
-    let deadline = Instant::now() + options.timeout;
+    // A timeout too large to be a point in time waits as long as the helper runs.
+    let deadline = Instant::now().checked_add(options.timeout);
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(POLL),
+            Ok(None) if deadline.is_none_or(|d| Instant::now() < d) => std::thread::sleep(POLL),
             Ok(None) => {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -107,7 +108,11 @@ pub(crate) fn get(
             }
         }
     };
-    let left = deadline.saturating_duration_since(Instant::now()).max(POLL);
+    let left = deadline
+        .map_or(options.timeout, |d| {
+            d.saturating_duration_since(Instant::now())
+        })
+        .max(POLL);
     let out = rx.recv_timeout(left).map_err(|_| {
         format!("credential helper {program} kept its output open past the timeout")
     })?;

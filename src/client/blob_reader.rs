@@ -22,9 +22,9 @@ use super::Client;
 /// altered blob end normally; it may have consumed the bad bytes before the error, so anything
 /// it produced must be discarded on error.
 ///
-/// The [`dockreg::Error`](crate::Error) behind an I/O error (a [`DigestMismatch`], a
-/// transport failure, a cancel) is inside it: `err.get_ref()` and
-/// `downcast_ref::<dockreg::Error>()`.
+/// The [`dockreg::Error`](crate::Error) behind the first I/O error (a [`DigestMismatch`], a
+/// transport failure, a cancel, which is of kind `Other`) is inside it: `err.get_ref()` and
+/// `downcast_ref::<dockreg::Error>()`; later reads repeat its kind and message.
 ///
 /// A broken connection is not resumed (use [`Client::get_blob_with`] for that); the client's
 /// stall timeout (60 s without a byte by default), cancel token and deadline apply while
@@ -138,7 +138,9 @@ impl Read for BlobReader {
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return Err(e),
             Err(e) if crate::http::is_cancelled_io(&e) => {
-                return Err(self.fail(io::ErrorKind::Interrupted, Error::Cancelled));
+                // Not `Interrupted`: readers such as `read_to_end` and `io::copy` retry that
+                // kind, and a failed reader repeats its error, so they would spin for ever.
+                return Err(self.fail(io::ErrorKind::Other, Error::Cancelled));
             }
             Err(e) => {
                 let kind = e.kind();

@@ -339,13 +339,18 @@ impl ClientBuilder {
         self
     }
 
-    /// Most requests in flight at once to one registry host (`host:port`), 1 to 64: the
-    /// width of the client's fan-outs ([`Client::get_digests`], [`Client::list_instances`],
+    /// Most requests awaiting an answer at once from one registry host, 1 to 64: the width of
+    /// the client's fan-outs ([`Client::get_digests`], [`Client::list_instances`],
     /// [`Client::copy_image`], [`Client::copy_all_tags`]) and a limit every request of the
-    /// client and of its clones obeys, from any number of threads, so that a registry is
-    /// never flooded. The connection pool keeps as many idle connections per host. Against a
-    /// distant registry bulk operations run about this many times faster than one request at
-    /// a time. Default: 16 (measured: see BENCHMARKS.md).
+    /// client and of its clones obeys, from any number of threads. A request counts from
+    /// sending until its answer's headers arrive (an upload, while its body is sent); bodies
+    /// read after that do not count, so open connections may exceed it while downloads run.
+    /// A metadata request waits for a slot at most the request timeout (30 s by default), a
+    /// transfer as long as its call allows; a request sent from an upload's own reader or
+    /// progress callback, on that thread, does not wait. The connection pool keeps as many
+    /// idle connections per host. Against a distant registry bulk operations run about this
+    /// many times faster than one request at a time. Default: 16 (measured: see
+    /// BENCHMARKS.md).
     pub fn max_concurrency(mut self, n: usize) -> Self {
         if (1..=MAX_CONCURRENCY).contains(&n) {
             self.config.max_concurrency = n;

@@ -7,7 +7,6 @@ use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::reference::Reference;
 
-use super::instances::entry_fault;
 use super::{Client, fanout};
 
 impl Client {
@@ -17,12 +16,13 @@ impl Client {
     /// [`ClientBuilder::max_concurrency`](crate::ClientBuilder::max_concurrency) requests in
     /// flight per registry (16 by default).
     ///
-    /// A reference given twice is resolved once. A failure that is not the reference's own
-    /// (transport, authentication, rate limit, a 5xx answer after retries, a cancel or the
-    /// deadline) is given, without sending their requests, to the references to the same
-    /// registry that had not started yet, so a registry that is down costs a few requests,
-    /// not one per reference. Cancel and deadline ([`Client::with_cancel`],
-    /// [`Client::with_deadline`]) apply to every request of the call.
+    /// A reference given twice is resolved once. A failure of the whole registry (transport,
+    /// rate limit, a 5xx answer after retries, a cancel or the deadline) is given, without
+    /// sending their requests, to the references to the same registry that had not started
+    /// yet, so a registry that is down costs a few requests, not one per reference; a refusal
+    /// (401, 403) belongs to its repository and is not shared. Cancel and deadline
+    /// ([`Client::with_cancel`], [`Client::with_deadline`]) apply to every request of the
+    /// call.
     ///
     /// ```no_run
     /// let client = dockreg::Client::new()?;
@@ -59,7 +59,7 @@ impl Client {
             }
             let result = self.get_digest(r);
             if let Err(e) = &result {
-                if let Some(copy) = replicate(e).filter(|_| !entry_fault(e)) {
+                if let Some(copy) = replicate(e).filter(|_| registry_wide(e)) {
                     lock(&down).entry(r.registry().to_string()).or_insert(copy);
                 }
             }
@@ -81,6 +81,17 @@ impl Client {
                 r.unwrap_or_else(|| self.get_digest(&images[i]))
             })
             .collect()
+    }
+}
+
+/// True for failures that every reference of the registry would meet: no connection, a rate
+/// limit, a 5xx answer, a cancel. Refusals (401, 403, credentials that cannot be had) depend on
+/// the repository's scope, and a 404 on the reference: those stay with their reference.
+fn registry_wide(e: &Error) -> bool {
+    match e {
+        Error::Transport { .. } | Error::TooManyRequests(_) | Error::Cancelled => true,
+        Error::Registry(r) => r.status >= 500,
+        _ => false,
     }
 }
 

@@ -77,6 +77,19 @@ struct Done {
     manifests: Mutex<HashSet<Digest>>,
 }
 
+/// A blob claimed by one worker; dropping it ends the claim (see [`Done::finish_blob`]).
+struct Claim<'a> {
+    done: &'a Done,
+    digest: &'a Digest,
+    copied: bool,
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        self.done.finish_blob(self.digest, self.copied);
+    }
+}
+
 impl Done {
     /// True when the caller must copy `digest`; false when it is copied already. Waits while
     /// another thread copies it (if that one fails, the caller gets the blob to copy).
@@ -433,6 +446,13 @@ impl<'a> Copier<'a> {
         if !self.done.claim_blob(&desc.digest, self.client)? {
             return Ok(());
         }
+        // Ends the claim however this returns, a panic included, so that no other worker
+        // waits for ever on a blob nobody copies.
+        let mut claim = Claim {
+            done: self.done,
+            digest: &desc.digest,
+            copied: false,
+        };
         let mut attempt = 0;
         let result = loop {
             attempt += 1;
@@ -442,7 +462,7 @@ impl<'a> Copier<'a> {
                 Err(e) => break Err(e),
             }
         };
-        self.done.finish_blob(&desc.digest, result.is_ok());
+        claim.copied = result.is_ok();
         result
     }
 

@@ -110,9 +110,17 @@ impl Client {
         c
     }
 
-    /// [`Client::with_deadline`] at `timeout` from now.
+    /// [`Client::with_deadline`] at `timeout` from now; a timeout too large to be a point in
+    /// time (such as `Duration::MAX`) means no deadline.
     pub fn with_timeout(&self, timeout: Duration) -> Self {
-        self.with_deadline(Instant::now() + timeout)
+        match Instant::now().checked_add(timeout) {
+            Some(deadline) => self.with_deadline(deadline),
+            None => {
+                let mut c = self.clone();
+                c.call.deadline = None;
+                c
+            }
+        }
     }
 
     pub(crate) fn config(&self) -> &Config {

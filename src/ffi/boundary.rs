@@ -112,6 +112,12 @@ pub(crate) unsafe fn client_arg<'a>(p: *const dockreg_client) -> Result<Cow<'a, 
     if p.is_null() {
         return Err(FfiError::Null("client"));
     }
+    if super::log::in_log_callback() {
+        // The line may have been logged under a lock this call would need again.
+        return Err(FfiError::Lib(crate::Error::InvalidInput(
+            "client functions cannot be called from the log callback".into(),
+        )));
+    }
     // SAFETY: not NULL, and by the caller's contract a live handle; shared access only.
     let handle = unsafe { &*p };
     Ok(handle.for_call())

@@ -31,7 +31,7 @@ const GET_DIGESTS: &str = "dockreg_client_get_digests";
 ///   An `error` object has the fields of `dockreg_last_error_json`. A reference that does not
 ///   parse, is not found, or fails in any other way gets its `error` in place; the others are
 ///   unaffected, except that a failure that would hit every image of a registry (transport,
-///   authentication, a 5xx answer) is given to that registry's images not yet started,
+///   rate limit, a 5xx answer) is given to that registry's images not yet started,
 ///   without sending their requests.
 ///
 /// The call fails as a whole (and `out_json` is not written) only for misuse (1-4),

@@ -41,9 +41,11 @@ pub enum dockreg_log_level {
 /// Threads: called on whatever thread is doing the work, often several at once (one client
 /// may be shared by threads, and some calls fan out over worker threads): the callback must
 /// be thread-safe. It must return normally (a C++ callback must not throw; a Python one must
-/// catch its exceptions). It may call dockreg functions, but lines logged meanwhile on that
-/// thread are dropped, and it must not call `dockreg_set_log_callback`
-/// (`DOCKREG_ERR_INVALID_ARGUMENT`).
+/// catch its exceptions). Lines may come while dockreg holds a lock of the client (a token
+/// fetch, the TLS probe, a slot of the per-host limit), so the callback must not call any
+/// function that takes a `dockreg_client` (`DOCKREG_ERR_INVALID_ARGUMENT`, as it could wait on
+/// itself) nor `dockreg_set_log_callback` (the same); functions without a client (freeing,
+/// parsing references, versions, status names) are allowed.
 #[allow(non_camel_case_types)]
 pub type dockreg_log_callback = Option<
     unsafe extern "C" fn(
@@ -79,6 +81,11 @@ thread_local! {
     /// True while this thread runs the callback: nested lines are dropped, and the callback
     /// cannot replace itself (it would wait on the lock it holds).
     static IN_CALLBACK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// True while this thread runs the log callback.
+pub(crate) fn in_log_callback() -> bool {
+    IN_CALLBACK.with(Cell::get)
 }
 
 struct CLogger;

@@ -23,6 +23,10 @@ pub(crate) fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, FfiErro
     }
 }
 
+/// Children of one container tried when looking for the one at fault (options documents have
+/// a few keys; a long array of references stops here and the container is named instead).
+const MAX_CHILDREN_TRIED: usize = 1024;
+
 /// A step that no container has: cutting to it empties the container.
 const NOTHING: Step = Step::Index(usize::MAX);
 
@@ -50,17 +54,20 @@ fn locate<T: DeserializeOwned>(value: &Value, raw: &str) -> Vec<Step> {
             |trial: Value| serde_json::from_value::<T>(trial).is_err_and(|e| e.to_string() == raw);
         // Emptied, it still fails alike: the fault is this value itself (an array where a
         // string belongs), not something inside it.
-        if fails_alike(cut(value, &path, &NOTHING)) {
+        let emptied = cut(value, &path, &NOTHING);
+        if fails_alike(emptied.clone()) {
             return path;
         }
         let missing = raw.starts_with("missing field ");
         let mut found = None;
-        for child in children {
+        // Each trial copies the document without this container plus one child, so a long
+        // array costs linear time; past MAX_CHILDREN_TRIED the message names the container.
+        for child in children.into_iter().take(MAX_CHILDREN_TRIED) {
             // A missing key belongs to the object, not to the keys it has.
             if missing && get(here, std::slice::from_ref(&child)).is_some_and(|v| !v.is_object()) {
                 continue;
             }
-            if fails_alike(cut(value, &path, &child)) {
+            if fails_alike(with_child(&emptied, &path, here, &child)) {
                 found = Some(child);
                 break;
             }
@@ -70,6 +77,35 @@ fn locate<T: DeserializeOwned>(value: &Value, raw: &str) -> Vec<Step> {
             None => return path,
         }
     }
+}
+
+/// `emptied` (the document with the container at `path` emptied) with `child` of `here` (that
+/// container as it was) put back.
+fn with_child(emptied: &Value, path: &[Step], here: &Value, child: &Step) -> Value {
+    let mut out = emptied.clone();
+    let mut slot = &mut out;
+    for step in path {
+        let next = match step {
+            Step::Key(k) => slot.get_mut(k),
+            Step::Index(i) => slot.get_mut(*i),
+        };
+        match next {
+            Some(v) => slot = v,
+            None => return out,
+        }
+    }
+    match (slot, here, child) {
+        (Value::Object(m), Value::Object(src), Step::Key(k)) => {
+            if let Some(v) = src.get(k) {
+                m.insert(k.clone(), v.clone());
+            }
+        }
+        (Value::Array(a), Value::Array(src), Step::Index(i)) => {
+            a.extend(src.get(*i).cloned());
+        }
+        _ => {}
+    }
+    out
 }
 
 /// The value at `path`.
@@ -216,6 +252,40 @@ mod tests {
             Err(FfiError::Option(m)) => m,
             other => panic!("{other:?}"),
         }
+    }
+
+    /// A long array is searched in linear time: the bad element is named within the first
+    /// MAX_CHILDREN_TRIED, and past them the array itself is.
+    #[test]
+    fn long_arrays_name_the_element_or_the_array() {
+        let near: Vec<Value> = (0..1000)
+            .map(|i| {
+                if i == 700 {
+                    Value::from(5)
+                } else {
+                    Value::from("r")
+                }
+            })
+            .collect();
+        let e = from_value::<Vec<String>>(Value::Array(near)).err().unwrap();
+        assert!(
+            matches!(&e, FfiError::Option(m) if m == "[700]: expected a string, found a number"),
+            "{e:?}"
+        );
+        let far: Vec<Value> = (0..20_000)
+            .map(|i| {
+                if i == 19_999 {
+                    Value::from(5)
+                } else {
+                    Value::from("r")
+                }
+            })
+            .collect();
+        let e = from_value::<Vec<String>>(Value::Array(far)).err().unwrap();
+        assert!(
+            matches!(&e, FfiError::Option(m) if m.starts_with("options: expected a string")),
+            "{e:?}"
+        );
     }
 
     #[test]

@@ -424,6 +424,10 @@ impl Http {
                     call,
                     method.as_str(),
                     &target,
+                    match class {
+                        Class::Metadata => self.metadata_timeout,
+                        Class::Transfer => None,
+                    },
                 )?;
                 let _watched = call.enter();
                 self.run(

@@ -57,7 +57,7 @@ impl Transport for Watched {
         // The real limit of this wait, applied here once instead of per slice.
         let limit = timeout.for_read();
         let end = match limit.after {
-            UreqDuration::Exact(d) => Some(Instant::now() + d),
+            UreqDuration::Exact(d) => Instant::now().checked_add(d),
             UreqDuration::NotHappening => None,
         };
         loop {

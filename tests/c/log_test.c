@@ -16,6 +16,10 @@ static int levels[MAX_LINES];
 static int n_lines;
 static int bad_target;
 static int nested_status = -1;
+/* The client of the call in progress, for the callback to try (and be refused). */
+static dockreg_client *current_client;
+static int nested_client_status = -1;
+static int nested_parse_status = -1;
 
 static void on_log(void *userdata, dockreg_log_level level, const char *target,
                    const char *message) {
@@ -26,6 +30,17 @@ static void on_log(void *userdata, dockreg_log_level level, const char *target,
     /* Replacing the callback from inside it is refused (once is enough to know). */
     if (nested_status == -1) {
         nested_status = (int)dockreg_set_log_callback(on_log, NULL, DOCKREG_LOG_DEBUG);
+    }
+    /* A client function from the callback is refused at once (the line may come under a lock
+       it would need: waiting would hang); a function without a client works. */
+    if (nested_client_status == -1 && current_client != NULL) {
+        char *json = NULL;
+        nested_client_status =
+            (int)dockreg_client_get_digest(current_client, "127.0.0.1:1/x:y", &json);
+        if (nested_client_status == DOCKREG_OK) dockreg_string_free(json);
+        json = NULL;
+        nested_parse_status = (int)dockreg_reference_parse("127.0.0.1:1/x:y", &json);
+        if (nested_parse_status == DOCKREG_OK) dockreg_string_free(json);
     }
     pthread_mutex_lock(&lock);
     if (strncmp(target, "dockreg", 7) != 0) bad_target++;
@@ -70,7 +85,10 @@ static void no_secret_in_lines(const char *what, const char *secrets) {
 static void fetch(const char *what, const char *options, const char *image) {
     dockreg_client *c = new_client(options);
     char *json = NULL;
-    dockreg_status st = dockreg_client_get_manifest(c, image, &json);
+    dockreg_status st;
+    current_client = c;
+    st = dockreg_client_get_manifest(c, image, &json);
+    current_client = NULL;
     CHECK(st == DOCKREG_OK, "%s: %s: %s", what, dockreg_status_name(st),
           safe(dockreg_last_error_message()));
     if (st == DOCKREG_OK) dockreg_string_free(json);
@@ -100,6 +118,10 @@ int main(void) {
     CHECK(bad_target == 0, "%d lines from other crates", bad_target);
     CHECK(nested_status == DOCKREG_ERR_INVALID_ARGUMENT, "set from the callback: %s",
           dockreg_status_name((dockreg_status)nested_status));
+    CHECK(nested_client_status == DOCKREG_ERR_INVALID_ARGUMENT, "a client call from the callback: %s",
+          dockreg_status_name((dockreg_status)nested_client_status));
+    CHECK(nested_parse_status == DOCKREG_OK, "a parse from the callback: %s",
+          dockreg_status_name((dockreg_status)nested_parse_status));
     no_secret_in_lines("all", secrets);
     forget_lines();
     pthread_mutex_unlock(&lock);
