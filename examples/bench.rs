@@ -1,4 +1,4 @@
-//! The project's column of the peer benchmark (`/work/shared/WORKLOADS.md`): the same workloads,
+//! The project's column of the peer benchmark (`WORKLOADS.md`): the same workloads,
 //! CLI and JSON-line contracts as the peers, implemented with dockreg's public API used the way
 //! its docs tell users to, plus workloads of its own where round trips dominate, each with a
 //! raw-HTTP floor (`--floor`: plain ureq requests at the same concurrency).

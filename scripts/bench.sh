@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The project's benchmark (/work/shared/WORKLOADS.md and BENCHMARKS.md): starts two registries
+# The project's benchmark (WORKLOADS.md and BENCHMARKS.md): starts two registries
 # (distribution) with their storage on tmpfs, seeds the first as WORKLOADS.md says (bench/app:
 # 2000 tags over 4 small images, tags 0-3 pushed by skopeo, the rest raw PUTs of the same
 # manifest bytes; bench/blob:big with a 256 MiB random layer; bench/push empty) plus bench/inst

@@ -1,5 +1,5 @@
 /*
- * bench_resolve: the `resolve` workload of the benchmark (/work/shared/WORKLOADS.md) through
+ * bench_resolve: the `resolve` workload of the benchmark (WORKLOADS.md) through
  * dockreg's C API, for examples/bench.rs's `c-resolve` column. scripts/bench.sh compiles it:
  *
  *   cc -O2 -std=c99 -Iinclude examples/c/bench_resolve.c -Ltarget/release -ldockreg \
