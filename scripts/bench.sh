@@ -38,8 +38,13 @@ done
 cargo build --quiet --release --lib --example bench --example dockreg
 bin=target/release/examples/bench
 cli=target/release/examples/dockreg
+# The library's SONAME is libdockreg.so.MAJOR (build.rs): the program loads it by that name, so
+# it gets a directory holding that link (make install lays out the same names).
+soname=$(readelf -d target/release/libdockreg.so | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')
+mkdir -p target/release/bench-lib
+ln -sf ../libdockreg.so "target/release/bench-lib/$soname"
 cc -O2 -std=c99 -Wall -Iinclude examples/c/bench_resolve.c -Ltarget/release -ldockreg \
-  -Wl,-rpath,"$PWD/target/release" -o target/release/bench_resolve
+  -Wl,-rpath,"$PWD/target/release/bench-lib" -o target/release/bench_resolve
 cres=target/release/bench_resolve
 
 work=$(mktemp -d /dev/shm/dockreg-bench.XXXXXX)

@@ -17,10 +17,10 @@ pub const MAX_PAGE_SIZE: u32 = 1000;
 pub const MAX_CONCURRENCY: usize = 64;
 
 /// Requests in flight per registry host by default. Measured (BENCHMARKS.md, 2 cores):
-/// `list_instances` over 300 tags across a 20 ms round trip took 1.70 s at 4, 0.88 s at 8,
-/// 0.47 s at 16 and 0.28 s at 32 (p50); on loopback 0.18 to 0.19 s at any of them. 8 to 16
+/// `list_instances` over 300 tags across a 20 ms round trip took 1.68 s at 4, 0.87 s at 8,
+/// 0.46 s at 16 and 0.28 s at 32 (p50); on loopback 0.17 to 0.18 s at any of them. 8 to 16
 /// connections per client is what registries are known to tolerate well: 16 is the top of
-/// that range. Each connection costs about 0.27 MiB (ureq's buffers).
+/// that range. Each connection costs about 0.1 MiB (its 32 KiB ureq buffers, and more).
 pub const DEFAULT_CONCURRENCY: usize = 16;
 
 /// Options of a client, fixed when it is built. Every default is set in `Default` below, and

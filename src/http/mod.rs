@@ -29,6 +29,11 @@ const ERROR_BODY_LIMIT: u64 = 64 * 1024;
 /// Idle connections kept in all, per host in flight allowed: a copy between two registries
 /// keeps both hosts' connections, a redirect to a blob store a third.
 const IDLE_HOSTS: usize = 3;
+/// Bytes of each connection's input and output buffers (ureq's default is 128 KiB each). Every
+/// open connection holds both, so with 16 in flight this is most of a metadata workload's
+/// memory; the input buffer grows when a response head needs more, and request heads are a few
+/// KiB. Measured in BENCHMARKS.md.
+const IO_BUFFER: usize = 32 * 1024;
 /// How long an idle connection is kept for reuse.
 const IDLE_AGE: Duration = Duration::from_secs(30);
 
@@ -311,6 +316,8 @@ impl Http {
             .max_redirects(0)
             .user_agent(config.user_agent.as_str())
             .accept_encoding("identity")
+            .input_buffer_size(IO_BUFFER)
+            .output_buffer_size(IO_BUFFER)
             .timeout_connect(Some(config.connect_timeout))
             .timeout_per_read(Some(config.stall_timeout))
             .timeout_per_write(Some(config.stall_timeout))
