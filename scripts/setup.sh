@@ -12,7 +12,7 @@ command -v c++ >/dev/null || need+=(g++)
 command -v openssl >/dev/null || need+=(openssl)
 command -v python3 >/dev/null || need+=(python3)
 # tests/ffi_examples.rs pip-installs python/ offline: setuptools with wheel, in python3 or Debian's.
-python3 -c 'import setuptools, wheel' 2>/dev/null || /usr/bin/python3 -c 'import setuptools, wheel' 2>/dev/null \
+python3 -c 'import setuptools, wheel, pip' 2>/dev/null || /usr/bin/python3 -c 'import setuptools, wheel, pip' 2>/dev/null \
   || need+=(python3-setuptools python3-wheel python3-pip)
 command -v make >/dev/null || need+=(make)
 command -v pkg-config >/dev/null || need+=(pkg-config)
