@@ -21,51 +21,13 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::OnceLock;
 
+use common::cabi::{VALGRIND, compile, program, root, run};
 use common::raw::{raw_mount_blob, raw_push_blob, raw_put_manifest_ok, sha256_digest};
 use common::token_server::{Rule, TokenServer, User};
 use common::{TempDir, TestRegistry, require_program, shared};
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The library cargo built with this test, copied under its file name and its SONAME into a
-/// directory of this process (another cargo run may rewrite `deps/` meanwhile).
-fn lib_dir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let exe = std::env::current_exe().expect("test executable path");
-        let so = exe.parent().expect("deps dir").join("libdockreg.so");
-        let dir = std::env::temp_dir().join(format!("dockreg-ffi-abi-lib-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("create the library dir");
-        std::fs::copy(&so, dir.join("libdockreg.so"))
-            .unwrap_or_else(|e| panic!("copy {}: {e} (run through cargo test)", so.display()));
-        let soname = dir.join(format!("libdockreg.so.{}", env!("CARGO_PKG_VERSION_MAJOR")));
-        let _ = std::fs::remove_file(&soname);
-        std::os::unix::fs::symlink("libdockreg.so", &soname).expect("link the SONAME");
-        dir
-    })
-}
-
-fn run(cmd: &mut Command, what: &str) -> Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot run {cmd:?}: {e}"));
-    let text = format!(
-        "--- stdout\n{}\n--- stderr\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\n{text}",
-        out.status
-    );
-    out
-}
 
 #[derive(Clone, Copy, PartialEq)]
 enum Mode {
@@ -73,70 +35,50 @@ enum Mode {
     Sanitizers,
 }
 
-/// Compiles `tests/c/<name>.c` (C99, warnings as errors) against `include/` and the library.
-fn compile(name: &str, mode: Mode, dir: &Path) -> PathBuf {
-    require_program("cc", "gcc");
+/// Compiles `tests/c/<name>.c` (C99, `-pedantic`, warnings as errors) against `include/` and
+/// the library copy, with the sanitizers in `Mode::Sanitizers`.
+fn compile_test(name: &str, mode: Mode, dir: &Path) -> PathBuf {
     let exe = dir.join(format!(
         "{name}-{}",
         if mode == Mode::Valgrind { "vg" } else { "san" }
     ));
-    let mut cmd = Command::new("cc");
-    cmd.args([
-        "-std=c99",
-        "-Wall",
-        "-Wextra",
-        "-Werror",
-        "-pedantic",
-        "-g",
-        "-pthread",
-    ]);
+    let mut flags = vec!["-pedantic", "-pthread"];
     if mode == Mode::Sanitizers {
-        cmd.args([
+        flags.extend([
             "-fsanitize=address,undefined",
             "-fno-sanitize-recover=all",
             "-fno-omit-frame-pointer",
         ]);
     }
-    cmd.arg("-I")
-        .arg(root().join("include"))
-        .arg(root().join(format!("tests/c/{name}.c")))
-        .arg("-o")
-        .arg(&exe)
-        .arg(format!("-L{}", lib_dir().display()))
-        .arg("-ldockreg")
-        .arg(format!("-Wl,-rpath,{}", lib_dir().display()));
-    run(&mut cmd, &format!("cc {name}.c"));
+    compile(
+        "cc",
+        "c99",
+        &[root().join(format!("tests/c/{name}.c"))],
+        &exe,
+        &flags,
+    );
     exe
 }
 
 /// Builds and runs `name` in `mode` with `env`; returns its stdout.
 fn run_c(name: &str, mode: Mode, env: &[(String, String)]) -> String {
     let tmp = TempDir::new(&format!("ffi-abi-{name}"));
-    let exe = compile(name, mode, tmp.path());
+    let exe = compile_test(name, mode, tmp.path());
     let mut cmd = match mode {
         Mode::Valgrind => {
             require_program("valgrind", "valgrind");
-            let mut c = Command::new("valgrind");
-            c.args([
-                "--quiet",
-                "--leak-check=full",
-                "--show-leak-kinds=definite,indirect,possible",
-                "--errors-for-leak-kinds=definite,indirect,possible",
-                "--error-exitcode=1",
-            ])
-            .arg(&exe)
-            .env("DT_SLOW", "1");
+            let mut c = program("valgrind");
+            c.args(VALGRIND).arg(&exe).env("DT_SLOW", "1");
             c
         }
         Mode::Sanitizers => {
-            let mut c = Command::new(&exe);
+            let mut c = program(&exe);
             c.env("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:exitcode=1")
                 .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
             c
         }
     };
-    cmd.env("LD_LIBRARY_PATH", lib_dir())
-        .env("DT_TMP", tmp.path())
+    cmd.env("DT_TMP", tmp.path())
         .env("DT_VERSION", env!("CARGO_PKG_VERSION"))
         .envs(env.iter().map(|(k, v)| (k, v)));
     let out = run(&mut cmd, &format!("{name} ({})", label(mode)));

@@ -11,120 +11,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+use common::cabi::{
+    VALGRIND, cargo_lib_dir, compile, program, root, run, shared_lib, suppressions,
+};
 use common::raw::{raw_mount_blob, raw_put_manifest_ok};
 use common::registry::free_port;
 use common::{Fixture, TempDir, require_program, shared};
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Where cargo put the library this test was linked against: this test runs as
-/// `target/<profile>/deps/ffi_c-<hash>`, and since the crate is also a cdylib its outputs there
-/// carry no hash (`deps/libdockreg.{rlib,so,a}`). `target/<profile>/libdockreg.so` is only
-/// refreshed by `cargo build`, so it may be stale during `cargo test`.
-fn lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    exe.parent().expect("target/<profile>/deps").to_path_buf()
-}
-
-/// The shared library, checked to come from the same build as this test, and copied to a
-/// directory of this test process: another `cargo` run sharing `target/` rewrites
-/// `deps/libdockreg.so` in place, which must not change the library under a running program.
-fn shared_lib() -> PathBuf {
-    static COPY: OnceLock<PathBuf> = OnceLock::new();
-    COPY.get_or_init(|| {
-        let dir = lib_dir();
-        let so = dir.join("libdockreg.so");
-        let rlib = dir.join("libdockreg.rlib");
-        let mtime = |p: &Path| {
-            std::fs::metadata(p)
-                .and_then(|m| m.modified())
-                .unwrap_or_else(|e| panic!("{}: {e} (run through `cargo test`)", p.display()))
-        };
-        // rustc writes the rlib and the cdylib in one invocation: a .so older than the rlib
-        // this test was linked against is a stale one from another build.
-        let (so_time, rlib_time) = (mtime(&so), mtime(&rlib));
-        let lag = rlib_time.duration_since(so_time).unwrap_or_default();
-        assert!(
-            lag.as_secs() < 120,
-            "{} is older than {} by {lag:?}: rebuild with `cargo test`",
-            so.display(),
-            rlib.display()
-        );
-        let base = std::env::temp_dir();
-        remove_stale_copies(&base);
-        let copy_dir = base.join(format!("dockreg-ffi-lib-{}", std::process::id()));
-        std::fs::create_dir_all(&copy_dir).expect("create the library copy dir");
-        let copy = copy_dir.join("libdockreg.so");
-        std::fs::copy(&so, &copy).expect("copy libdockreg.so");
-        // Programs linked with -ldockreg record the SONAME and load it by that name.
-        let soname = copy_dir.join(format!("libdockreg.so.{}", env!("CARGO_PKG_VERSION_MAJOR")));
-        let _ = std::fs::remove_file(&soname);
-        std::os::unix::fs::symlink("libdockreg.so", &soname).expect("link the SONAME");
-        copy
-    })
-    .clone()
-}
-
-/// Removes library copies left by test processes that are gone.
-fn remove_stale_copies(base: &Path) {
-    let Ok(entries) = std::fs::read_dir(base) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let name = e.file_name();
-        let Some(pid) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix("dockreg-ffi-lib-"))
-            .and_then(|p| p.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if !Path::new(&format!("/proc/{pid}")).exists() {
-            let _ = std::fs::remove_dir_all(e.path());
-        }
-    }
-}
-
-/// The directory of the library copy the programs run with.
-fn shared_lib_dir() -> PathBuf {
-    shared_lib().parent().unwrap().to_path_buf()
-}
-
-fn run(cmd: &mut Command, what: &str) -> Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot run {cmd:?}: {e}"));
-    if !out.status.success() {
-        panic!(
-            "{what} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    out
-}
-
-/// Compiles C or C++ sources against `include/` and the built library.
-fn compile(compiler: &str, std: &str, sources: &[PathBuf], out: &Path) {
-    require_program(compiler, if compiler == "cc" { "gcc" } else { "g++" });
-    let lib = shared_lib();
-    let dir = lib.parent().unwrap();
-    let mut cmd = Command::new(compiler);
-    cmd.arg(format!("-std={std}"))
-        .args(["-Wall", "-Wextra", "-Werror", "-g", "-pthread"])
-        .arg("-I")
-        .arg(root().join("include"))
-        .args(sources)
-        .arg("-o")
-        .arg(out)
-        .arg(format!("-L{}", dir.display()))
-        .arg("-ldockreg")
-        .arg(format!("-Wl,-rpath,{}", dir.display()));
-    run(&mut cmd, &format!("{compiler} {sources:?}"));
-}
 
 /// What the C programs read: the fixture images, and a repository of our own (a copy of
 /// `fixtures/oci:v1`) that tests may tag and push into.
@@ -184,33 +76,8 @@ fn env_for(cmd: &mut Command, tmp: &Path) {
         .env("DT_VERSION", env!("CARGO_PKG_VERSION"));
 }
 
-/// Runs a program built against the library copy: `cargo test` puts `target/<profile>` (where
-/// an older `libdockreg.so` may lie) in `LD_LIBRARY_PATH`, which beats the rpath.
-fn program(exe: impl AsRef<std::ffi::OsStr>) -> Command {
-    let mut cmd = Command::new(exe);
-    cmd.env("LD_LIBRARY_PATH", shared_lib_dir());
-    cmd
-}
-
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Any memory error or leak (definite, indirect or possible) fails the run.
-const VALGRIND: &[&str] = &[
-    "--quiet",
-    "--leak-check=full",
-    "--show-leak-kinds=definite,indirect,possible",
-    "--errors-for-leak-kinds=definite,indirect,possible",
-    "--error-exitcode=1",
-];
-
-/// What valgrind is told to leave out (tests/c/valgrind.supp says why).
-fn suppressions() -> String {
-    format!(
-        "--suppressions={}",
-        root().join("tests/c/valgrind.supp").display()
-    )
 }
 
 #[test]
@@ -218,7 +85,13 @@ fn c_abi_test_under_valgrind() {
     require_program("valgrind", "valgrind");
     let tmp = TempDir::new("ffi-abi");
     let exe = tmp.join("abi_test");
-    compile("cc", "c99", &[root().join("tests/c/abi_test.c")], &exe);
+    compile(
+        "cc",
+        "c99",
+        &[root().join("tests/c/abi_test.c")],
+        &exe,
+        &["-pthread"],
+    );
     let mut cmd = program("valgrind");
     cmd.args(VALGRIND).arg(suppressions()).arg(&exe);
     env_for(&mut cmd, tmp.path());
@@ -232,7 +105,13 @@ fn c_abi_test_under_valgrind() {
 fn c_threads_share_one_client() {
     let tmp = TempDir::new("ffi-threads");
     let exe = tmp.join("threads_test");
-    compile("cc", "c99", &[root().join("tests/c/threads_test.c")], &exe);
+    compile(
+        "cc",
+        "c99",
+        &[root().join("tests/c/threads_test.c")],
+        &exe,
+        &["-pthread"],
+    );
     // Under valgrind too: memory errors and leaks (thread-local last errors included) with
     // 8 threads in the library at once.
     require_program("valgrind", "valgrind");
@@ -272,7 +151,13 @@ fn c_example_inspects_an_image() {
     let f = shared();
     let tmp = TempDir::new("ffi-c-example");
     let exe = tmp.join("inspect");
-    compile("cc", "c99", &[root().join("examples/c/inspect.c")], &exe);
+    compile(
+        "cc",
+        "c99",
+        &[root().join("examples/c/inspect.c")],
+        &exe,
+        &["-pthread"],
+    );
     let image = format!("{}/{}", f.addr(), f.oci_image.reference());
     let text = stdout(&run(program(&exe).arg(&image), "examples/c/inspect"));
     check_inspect_output(&text, f);
@@ -304,6 +189,7 @@ fn cpp_example_inspects_an_image() {
         "c++17",
         &[root().join("examples/cpp/inspect.cpp")],
         &exe,
+        &["-pthread"],
     );
     let image = format!("{}/{}", f.addr(), f.oci_image.reference());
     let text = stdout(&run(program(&exe).arg(&image), "examples/cpp/inspect"));
@@ -367,7 +253,7 @@ fn make_install_and_pkg_config() {
     require_program("pkg-config", "pkg-config");
     let f = shared();
     let prefix = TempDir::new("ffi-prefix");
-    let profile_dir = lib_dir();
+    let profile_dir = cargo_lib_dir();
     shared_lib();
     run(
         Command::new("make")
@@ -551,7 +437,13 @@ fn registry_down_is_a_connect_error_from_c_too() {
     // Covered in detail by abi_test.c; this checks the examples' exit status for it.
     let tmp = TempDir::new("ffi-down");
     let exe = tmp.join("inspect");
-    compile("cc", "c99", &[root().join("examples/c/inspect.c")], &exe);
+    compile(
+        "cc",
+        "c99",
+        &[root().join("examples/c/inspect.c")],
+        &exe,
+        &["-pthread"],
+    );
     let out = program(&exe)
         .arg(format!("127.0.0.1:{}/app:v1", free_port()))
         .output()

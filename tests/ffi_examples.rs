@@ -6,7 +6,7 @@
 //! registry itself serves (raw HTTP, sha256 of the bytes).
 //!
 //! The shared library is the one `cargo test` builds with this test, copied to a directory of
-//! this process (as tests/ffi_c.rs does, and for the same reasons).
+//! this process (tests/common/cabi.rs).
 
 mod common;
 
@@ -15,88 +15,16 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use common::cabi::{cargo_lib_dir, compile, program, root, run, shared_lib, valgrind};
 use common::raw::{raw_get_blob, raw_get_manifest, raw_head, sha256_digest};
 use common::registry::find_program;
 use common::{TempDir, TestRegistry, require_program};
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// `target/<profile>/deps`, where this test runs and cargo put `libdockreg.so`.
-fn lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    exe.parent().expect("target/<profile>/deps").to_path_buf()
-}
-
-/// The shared library, checked to come from this build, copied so that another cargo run
-/// rewriting `deps/libdockreg.so` cannot change it under a running program.
-fn shared_lib() -> PathBuf {
-    static COPY: OnceLock<PathBuf> = OnceLock::new();
-    COPY.get_or_init(|| {
-        let dir = lib_dir();
-        let so = dir.join("libdockreg.so");
-        let mtime = |p: &Path| {
-            std::fs::metadata(p)
-                .and_then(|m| m.modified())
-                .unwrap_or_else(|e| panic!("{}: {e} (run through `cargo test`)", p.display()))
-        };
-        // rustc writes the rlib and the cdylib in one invocation.
-        let lag = mtime(&dir.join("libdockreg.rlib"))
-            .duration_since(mtime(&so))
-            .unwrap_or_default();
-        assert!(lag.as_secs() < 120, "{} is stale by {lag:?}", so.display());
-        let base = std::env::temp_dir();
-        remove_stale_copies(&base);
-        let copy_dir = base.join(format!("{COPY_PREFIX}{}", std::process::id()));
-        std::fs::create_dir_all(&copy_dir).expect("create the library copy dir");
-        let copy = copy_dir.join("libdockreg.so");
-        std::fs::copy(&so, &copy).expect("copy libdockreg.so");
-        // Programs linked with -ldockreg load it by its SONAME, libdockreg.so.MAJOR.
-        let soname = copy_dir.join(format!("libdockreg.so.{}", env!("CARGO_PKG_VERSION_MAJOR")));
-        let _ = std::fs::remove_file(&soname);
-        std::os::unix::fs::symlink("libdockreg.so", &soname).expect("link the SONAME");
-        copy
-    })
-    .clone()
-}
-
-const COPY_PREFIX: &str = "dockreg-ffi-examples-lib-";
-
-/// Removes library copies left by test processes that are gone.
-fn remove_stale_copies(base: &Path) {
-    let Ok(entries) = std::fs::read_dir(base) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let name = e.file_name();
-        let pid = name
-            .to_str()
-            .and_then(|n| n.strip_prefix(COPY_PREFIX))
-            .and_then(|p| p.parse::<u32>().ok());
-        if pid.is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists()) {
-            let _ = std::fs::remove_dir_all(e.path());
-        }
-    }
-}
-
-fn shared_lib_dir() -> PathBuf {
-    shared_lib().parent().unwrap().to_path_buf()
-}
-
-fn run(cmd: &mut Command, what: &str) -> Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot run {cmd:?}: {e}"));
-    if !out.status.success() {
-        panic!(
-            "{what} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    out
+/// Compiles an example (`-pedantic` too, and `extra`) against the library copy.
+fn compile_example(compiler: &str, std: &str, source: &str, out: &Path, extra: &[&str]) {
+    let mut flags = vec!["-pedantic"];
+    flags.extend_from_slice(extra);
+    compile(compiler, std, &[root().join(source)], out, &flags);
 }
 
 fn stdout(out: &Output) -> String {
@@ -105,72 +33,6 @@ fn stdout(out: &Output) -> String {
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Compiles an example against `include/` and the built library, warnings as errors.
-fn compile(compiler: &str, std: &str, source: &str, out: &Path) {
-    compile_with(compiler, std, source, out, &[]);
-}
-
-fn compile_with(compiler: &str, std: &str, source: &str, out: &Path, extra: &[&str]) {
-    require_program(compiler, if compiler == "cc" { "gcc" } else { "g++" });
-    let dir = shared_lib_dir();
-    let mut cmd = Command::new(compiler);
-    cmd.arg(format!("-std={std}"))
-        .args(["-Wall", "-Wextra", "-Werror", "-pedantic", "-g"])
-        .arg("-I")
-        .arg(root().join("include"))
-        .arg(root().join(source))
-        .arg("-o")
-        .arg(out)
-        .arg(format!("-L{}", dir.display()))
-        .arg("-ldockreg")
-        .arg(format!("-Wl,-rpath,{}", dir.display()))
-        .args(extra);
-    run(&mut cmd, &format!("{compiler} -std={std} {source}"));
-}
-
-/// A program built against the library copy (`cargo test` puts `target/<profile>` in
-/// `LD_LIBRARY_PATH`, which would beat the rpath).
-fn program(exe: impl AsRef<std::ffi::OsStr>) -> Command {
-    let mut cmd = Command::new(exe);
-    cmd.env("LD_LIBRARY_PATH", shared_lib_dir());
-    cmd
-}
-
-/// Any memory error or leak (definite, indirect or possible) fails the run.
-const VALGRIND: &[&str] = &[
-    "--quiet",
-    "--leak-check=full",
-    "--show-leak-kinds=definite,indirect,possible",
-    "--errors-for-leak-kinds=definite,indirect,possible",
-    "--error-exitcode=1",
-];
-
-/// Rust's standard library gives the process's main thread a `Thread` handle the first time
-/// dockreg starts worker threads from it (`list_instances` with several tags); it lives in a
-/// thread-local for the life of the process and is never freed, since the main thread's
-/// thread-locals are not destroyed at `exit`. valgrind sees only an interior pointer to it and
-/// reports 48 bytes "possibly lost". Exactly that allocation is suppressed, nothing else.
-const SUPPRESSIONS: &str = "{
-   rust-std-main-thread-handle
-   Memcheck:Leak
-   match-leak-kinds: possible
-   fun:malloc
-   ...
-   fun:*init_current*
-}
-";
-
-fn valgrind(exe: &Path, tmp: &TempDir) -> Command {
-    require_program("valgrind", "valgrind");
-    let supp = tmp.join("rust-std.supp");
-    std::fs::write(&supp, SUPPRESSIONS).expect("write the suppressions");
-    let mut cmd = program("valgrind");
-    cmd.args(VALGRIND)
-        .arg(format!("--suppressions={}", supp.display()))
-        .arg(exe);
-    cmd
 }
 
 /// Two registries for the examples to write to (nothing else writes there): images are
@@ -269,11 +131,11 @@ fn c_push_example_under_valgrind() {
     let regs = registries();
     let tmp = TempDir::new("ex-c-push");
     let exe = tmp.join("push");
-    compile("cc", "c99", "examples/c/push.c", &exe);
+    compile_example("cc", "c99", "examples/c/push.c", &exe, &[]);
     let file = layer_file(&tmp.join("layer.tar"), 3 << 20, 1);
     let image = format!("{}/c/push:1.0", regs.main.addr());
     let out = run(
-        valgrind(&exe, &tmp).arg(&image).arg(tmp.join("layer.tar")),
+        valgrind(&exe).arg(&image).arg(tmp.join("layer.tar")),
         "push under valgrind",
     );
     let text = stdout(&out);
@@ -295,8 +157,8 @@ fn c_copy_example_under_valgrind() {
     let tmp = TempDir::new("ex-c-copy");
     let push = tmp.join("push");
     let copy = tmp.join("copy");
-    compile("cc", "c99", "examples/c/push.c", &push);
-    compile("cc", "c99", "examples/c/copy.c", &copy);
+    compile_example("cc", "c99", "examples/c/push.c", &push, &[]);
+    compile_example("cc", "c99", "examples/c/copy.c", &copy, &[]);
     let file = layer_file(&tmp.join("layer.tar"), 500_000, 2);
     let src = format!("{}/c/src:1.0", regs.main.addr());
     run(program(&push).arg(&src).arg(tmp.join("layer.tar")), "push");
@@ -318,10 +180,7 @@ fn c_copy_example_under_valgrind() {
             "1.0",
         ),
     ] {
-        let out = run(
-            valgrind(&copy, &tmp).args([&src, &dst]),
-            "copy under valgrind",
-        );
+        let out = run(valgrind(&copy).args([&src, &dst]), "copy under valgrind");
         let text = stdout(&out);
         assert_eq!(json_field(line_after(&text, "copied"), "digest"), digest);
         assert_eq!(
@@ -402,8 +261,8 @@ fn c_examples_under_asan_and_ubsan() {
     let sanitize = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all"];
     let push = tmp.join("push");
     let copy = tmp.join("copy");
-    compile_with("cc", "c11", "examples/c/push.c", &push, &sanitize);
-    compile_with("cc", "c11", "examples/c/copy.c", &copy, &sanitize);
+    compile_example("cc", "c11", "examples/c/push.c", &push, &sanitize);
+    compile_example("cc", "c11", "examples/c/copy.c", &copy, &sanitize);
     let file = layer_file(&tmp.join("layer.tar"), 200_000, 6);
     let sanitized = |exe: &Path| {
         let mut cmd = program(exe);
@@ -442,8 +301,8 @@ fn c_copy_is_cancelled_by_ctrl_c() {
     let tmp = TempDir::new("ex-c-cancel");
     let push = tmp.join("push");
     let copy = tmp.join("copy");
-    compile("cc", "c99", "examples/c/push.c", &push);
-    compile("cc", "c99", "examples/c/copy.c", &copy);
+    compile_example("cc", "c99", "examples/c/push.c", &push, &[]);
+    compile_example("cc", "c99", "examples/c/copy.c", &copy, &[]);
     layer_file(&tmp.join("layer.tar"), 100_000, 3);
     let src = format!("{}/c/cancel:1.0", regs.main.addr());
     run(program(&push).arg(&src).arg(tmp.join("layer.tar")), "push");
@@ -466,7 +325,7 @@ fn c_copy_is_cancelled_by_ctrl_c() {
     // The same under valgrind: the cancelled path frees everything too (valgrind would exit
     // with 1). Its leak scan at exit takes a second or two on a busy machine: the bound on
     // speed is the one above.
-    let mut checked = valgrind(&copy, &tmp);
+    let mut checked = valgrind(&copy);
     checked.args([&src, &dst]);
     let (status, err, took) = copy_cancelled(checked);
     assert_eq!(status.code(), Some(61), "{err}");
@@ -542,11 +401,12 @@ fn wrappers_and_guide_cover_every_export() {
 fn cpp_wrapper_compiles_as_cpp11_to_cpp20() {
     let tmp = TempDir::new("ex-cpp-std");
     for std in ["c++11", "c++14", "c++17", "c++20"] {
-        compile(
+        compile_example(
             "c++",
             std,
             "examples/cpp/inspect.cpp",
             &tmp.join(format!("inspect-{std}")),
+            &[],
         );
     }
 }
@@ -556,9 +416,9 @@ fn cpp_wrapper_check_under_valgrind() {
     let regs = registries();
     let tmp = TempDir::new("ex-cpp-check");
     let exe = tmp.join("wrapper_check");
-    compile("c++", "c++11", "examples/cpp/wrapper_check.cpp", &exe);
+    compile_example("c++", "c++11", "examples/cpp/wrapper_check.cpp", &exe, &[]);
     let out = run(
-        valgrind(&exe, &tmp).arg(regs.main.addr()).arg(tmp.path()),
+        valgrind(&exe).arg(regs.main.addr()).arg(tmp.path()),
         "wrapper_check under valgrind",
     );
     let text = stdout(&out);
@@ -581,7 +441,7 @@ fn cpp_push_copy_example() {
     let regs = registries();
     let tmp = TempDir::new("ex-cpp-push");
     let exe = tmp.join("push_copy");
-    compile("c++", "c++11", "examples/cpp/push_copy.cpp", &exe);
+    compile_example("c++", "c++11", "examples/cpp/push_copy.cpp", &exe, &[]);
     let file = layer_file(&tmp.join("layer.tar"), 1 << 20, 4);
     let out = run(
         program(&exe)
@@ -779,7 +639,7 @@ fn python_module_finds_the_installed_library() {
             .arg(root())
             .arg("install-files")
             .arg(format!("PREFIX={}", prefix.display()))
-            .arg(format!("LIB_DIR={}", lib_dir().display())),
+            .arg(format!("LIB_DIR={}", cargo_lib_dir().display())),
         "make install-files",
     );
     let site = pip_install(&python, &tmp);

@@ -422,12 +422,13 @@ impl Http {
         loop {
             call.check(method.as_str(), &target)?;
             attempt += 1;
-            let at_home = home.is_some_and(|h| url::origin(&target).as_deref() == Some(h));
+            let origin = url::origin(&target);
+            let at_home = home.is_some_and(|h| origin.as_deref() == Some(h));
             let started = Instant::now();
             let result = {
                 // Held until the answer's headers are in (see `host_limit`).
                 let _permit = self.limits.acquire(
-                    url::origin(&target).as_deref().unwrap_or(&target),
+                    origin.as_deref().unwrap_or(&target),
                     call,
                     method.as_str(),
                     &target,

@@ -15,36 +15,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dockreg.h"
-
-static int failures = 0;
-static int checks = 0;
-
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        checks++;                                                          \
-        if (!(cond)) {                                                     \
-            failures++;                                                    \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                  \
-            fprintf(stderr, "\n");                                         \
-        }                                                                  \
-    } while (0)
+#include "check.h"
 
 /* A value no call may write: out-params start here and must stay here on failure. */
 static char sentinel_storage;
 #define SENTINEL ((char *)&sentinel_storage)
-
-static const char *need(const char *name) {
-    const char *v = getenv(name);
-    if (v == NULL || *v == '\0') {
-        fprintf(stderr, "abi_test: environment variable %s is not set\n", name);
-        exit(2);
-    }
-    return v;
-}
-
-static const char *safe(const char *s) { return s ? s : "(null)"; }
 
 /*
  * Checks the outcome of a call that wrote (or not) `out`: the status, the out-param, and the
@@ -1225,6 +1200,5 @@ int main(void) {
     dockreg_client_free(s390);
     dockreg_client_free(down_client);
 
-    printf("abi_test: %d checks, %d failures\n", checks, failures);
-    return failures == 0 ? 0 : 1;
+    return finish("abi_test");
 }

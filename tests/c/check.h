@@ -1,5 +1,5 @@
 /*
- * What the C tests of tests/ffi_abi.rs share: CHECK, the DT_* environment, the last error, a
+ * What the C tests (tests/ffi_abi.rs, and abi_test.c of tests/ffi_c.rs) share: CHECK, the DT_* environment, the last error, a
  * clock (static inline: a program need not use them all). Each test program prints
  * "<name>: N checks, F failures" and exits 1 on a failure.
  */

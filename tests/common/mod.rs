@@ -11,6 +11,7 @@
 #![allow(dead_code)]
 #![allow(unused_imports)]
 
+pub mod cabi;
 pub mod cli_bin;
 pub mod fixtures;
 pub mod layout;
